@@ -1,0 +1,60 @@
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** PBKDF2 rounds for the signaling key: slow enough to hinder guessing a weak password, ~50 ms once per room. */
+const keyDerivationRounds = 100_000
+
+const toHex = (bytes: ArrayBuffer): string =>
+  Array.from(new Uint8Array(bytes), b => b.toString(16).padStart(2, '0')).join('')
+
+const toBase64 = (bytes: Uint8Array): string => {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(binary)
+}
+
+const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), c => c.charCodeAt(0))
+
+/**
+ * A topic for relays: 40 hex characters (160 bits) of SHA-256 over the parts, so relays
+ * never see app or room names, and the BitTorrent adapter can use it as an info hash.
+ */
+export const topicOf = async (...parts: string[]): Promise<string> =>
+  toHex(await crypto.subtle.digest('SHA-256', encoder.encode(['p2p-elements', ...parts].join('\u0000')))).slice(0, 40)
+
+/** The AES-GCM key that seals signaling for one room: PBKDF2 over password, salted with appId and roomId. */
+export const deriveKey = async (appId: string, roomId: string, password = ''): Promise<CryptoKey> => {
+  const material = await crypto.subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveKey'])
+  return crypto.subtle.deriveKey(
+    {
+      name: 'PBKDF2',
+      hash: 'SHA-256',
+      salt: encoder.encode(`p2p-elements\u0000${appId}\u0000${roomId}`),
+      iterations: keyDerivationRounds,
+    },
+    material,
+    {name: 'AES-GCM', length: 256},
+    false,
+    ['encrypt', 'decrypt'],
+  )
+}
+
+/** `base64(iv).base64(ciphertext)`, a fresh 96-bit IV per message. */
+export const encrypt = async (key: CryptoKey, plaintext: string): Promise<string> => {
+  const iv = crypto.getRandomValues(new Uint8Array(12))
+  const sealed = await crypto.subtle.encrypt({name: 'AES-GCM', iv}, key, encoder.encode(plaintext))
+  return `${toBase64(iv)}.${toBase64(new Uint8Array(sealed))}`
+}
+
+/** Throws if the text was not sealed with this key (a different password) or was tampered with. */
+export const decrypt = async (key: CryptoKey, sealed: string): Promise<string> => {
+  const [iv, data] = sealed.split('.')
+  if (!iv || !data) throw new Error('not a sealed payload')
+  return decoder.decode(
+    await crypto.subtle.decrypt(
+      {name: 'AES-GCM', iv: fromBase64(iv) as Uint8Array<ArrayBuffer>},
+      key,
+      fromBase64(data) as Uint8Array<ArrayBuffer>,
+    ),
+  )
+}

@@ -1,0 +1,45 @@
+import type {BaseRoomConfig, PeerId} from './types.js'
+
+/**
+ * The contract between the core and a signaling network.
+ *
+ * Nearly every network we use is publish/subscribe, so that is the whole contract:
+ * subscribe to a topic, publish to a topic, close. The core owns everything else:
+ * discovery, offers and answers, encryption, retries and timeouts. Topics are opaque
+ * hex strings the core derives by hashing, so relays never see app or room names.
+ *
+ * Messages are short strings (JSON the core writes). An adapter may lose, duplicate or
+ * reorder them; the core copes. It must never throw out of `publish`.
+ */
+export type Signaling = {
+  /** Start delivering messages published to `topic`; returns a function that stops it. */
+  subscribe: (topic: string, onMessage: (message: string) => void) => () => void
+  /** Send `message` to everyone subscribed to `topic` (the sender may hear its own echo). */
+  publish: (topic: string, message: string) => void
+  /** Release sockets and subscriptions. Called once, when the room is left. */
+  close: () => void
+}
+
+/** What the core tells an adapter about the room it serves. */
+export type StrategyContext = {
+  appId: string
+  roomId: string
+  selfId: PeerId
+  /** Topic every peer of the room subscribes to (announces). */
+  roomTopic: string
+  /** Topic only this peer subscribes to (messages addressed to it). */
+  selfTopic: string
+  /** The directed topic of any peer, for adapters that route by peer rather than topic (torrent). */
+  peerTopic: (peerId: PeerId) => Promise<string>
+  /** Report a problem that does not end the room (a relay down, a bad message). */
+  onError: (message: string) => void
+}
+
+export type Strategy<C extends BaseRoomConfig = BaseRoomConfig> = {
+  /** Short lowercase name, used in errors and by `<p2p-room strategy="...">`. */
+  name: string
+  /** Connect for one room. May be called before the network is reachable: queue or drop, never throw. */
+  connect: (config: C, context: StrategyContext) => Signaling
+}
+
+export const defineStrategy = <C extends BaseRoomConfig>(strategy: Strategy<C>): Strategy<C> => strategy

@@ -1,0 +1,117 @@
+import type {P2PError} from './errors.js'
+
+export type PeerId = string
+
+/** One peer id, several, or `null`/`undefined` for every peer in the room. */
+export type TargetPeers = PeerId | readonly PeerId[] | null | undefined
+
+/** Anything JSON can carry: sent alongside data and media so receivers know what it is. */
+export type Metadata = unknown
+
+/** What an action can send. Binary (`ArrayBuffer`, any `ArrayBufferView`, `Blob`) arrives as `ArrayBuffer`. */
+export type DataPayload =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | readonly unknown[]
+  | {[key: string]: unknown}
+
+/** The receiving side's view of a sent type: binary always arrives as an `ArrayBuffer`. */
+export type Received<T> = T extends ArrayBuffer | ArrayBufferView | Blob ? ArrayBuffer : T
+
+export type ProgressCallback = (fraction: number, peerId: PeerId, metadata?: Metadata) => void
+
+export type ActionSender<T extends DataPayload = DataPayload> = (
+  data: T,
+  targetPeers?: TargetPeers,
+  metadata?: Metadata,
+  onProgress?: (fraction: number, peerId: PeerId) => void,
+) => Promise<void>
+
+export type ActionReceiver<T extends DataPayload = DataPayload> = (
+  callback: (data: Received<T>, peerId: PeerId, metadata?: Metadata) => void,
+) => void
+
+export type ActionProgress = (callback: ProgressCallback) => void
+
+/**
+ * `[send, onReceive, onProgress]`, also reachable by name (`send`, `onMessage`,
+ * `onReceiveProgress`) for code written against newer Trystero releases.
+ */
+export type Action<T extends DataPayload = DataPayload> = [ActionSender<T>, ActionReceiver<T>, ActionProgress] & {
+  send: ActionSender<T>
+  onMessage: ActionReceiver<T>
+  onReceiveProgress: ActionProgress
+}
+
+export type JoinError = {
+  appId: string
+  roomId: string
+  peerId: PeerId
+  error: string
+}
+
+/** Config every strategy accepts. Strategies add their own fields (relayUrls, supabaseKey, ...). */
+export type BaseRoomConfig = {
+  /** A string unique to your app; peers only meet peers with the same appId. Required. */
+  appId: string
+  /** Shared secret for signaling encryption; peers with different passwords never connect. */
+  password?: string
+  /** Full RTCConfiguration for every peer connection (its iceServers replace the defaults). */
+  rtcConfig?: RTCConfiguration
+  /** TURN servers, added to the default STUN servers. */
+  turnConfig?: RTCIceServer[]
+  /** An RTCPeerConnection-compatible constructor, for Node/Deno/Bun (e.g. node-datachannel/polyfill). */
+  rtcPolyfill?: typeof RTCPeerConnection
+  /** Largest incoming action message, in bytes; bigger ones are refused and reported. Default 128 MiB. */
+  maxMessageSize?: number
+  /** First re-announce delay while looking for peers; doubles each time. Default 2000 ms. */
+  announceIntervalMs?: number
+  /** Ceiling of the re-announce delay: the steady-state rate is one announce per this interval. Default 60000 ms. */
+  announceMaxIntervalMs?: number
+  /** A handshake that has not opened a channel by then is abandoned (and retried on the next announce). Default 20000 ms. */
+  connectTimeoutMs?: number
+  /** A connected peer we hear nothing from for this long is dropped. Default 20000 ms. */
+  peerTimeoutMs?: number
+}
+
+export type Room = {
+  makeAction: <T extends DataPayload = DataPayload>(actionId: string) => Action<T>
+  ping: (peerId: PeerId) => Promise<number>
+  leave: () => Promise<void>
+  getPeers: () => Record<PeerId, RTCPeerConnection>
+  addStream: (stream: MediaStream, targetPeers?: TargetPeers, metadata?: Metadata) => Promise<void>[]
+  removeStream: (stream: MediaStream, targetPeers?: TargetPeers) => void
+  addTrack: (
+    track: MediaStreamTrack,
+    stream: MediaStream,
+    targetPeers?: TargetPeers,
+    metadata?: Metadata,
+  ) => Promise<void>[]
+  removeTrack: (track: MediaStreamTrack, targetPeers?: TargetPeers) => void
+  replaceTrack: (
+    oldTrack: MediaStreamTrack,
+    newTrack: MediaStreamTrack,
+    targetPeers?: TargetPeers,
+    metadata?: Metadata,
+  ) => Promise<void>[]
+  onPeerJoin: (callback: (peerId: PeerId) => void) => void
+  onPeerLeave: (callback: (peerId: PeerId) => void) => void
+  onPeerStream: (callback: (stream: MediaStream, peerId: PeerId, metadata?: Metadata) => void) => void
+  onPeerTrack: (
+    callback: (track: MediaStreamTrack, stream: MediaStream, peerId: PeerId, metadata?: Metadata) => void,
+  ) => void
+  /** Problems that do not end the room: malformed or oversized messages from a peer, relay failures. */
+  onError: (callback: (error: P2PError) => void) => void
+}
+
+export type JoinRoom<C extends BaseRoomConfig = BaseRoomConfig> = (
+  config: C,
+  roomId: string,
+  onJoinError?: (details: JoinError) => void,
+) => Room

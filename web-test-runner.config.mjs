@@ -1,0 +1,21 @@
+import {chromeLauncher} from '@web/test-runner-chrome'
+import {esbuildPlugin} from '@web/dev-server-esbuild'
+import {findChromium, chromiumArgs} from './scripts/chromium.mjs'
+import {serversPlugin} from './test/servers/plugin.mjs'
+
+const executablePath = findChromium()
+
+export default {
+  files: process.env.WTR_FILES?.split(',') ?? ['test/**/*.test.ts'],
+  rootDir: '.',
+  // mqtt ships CommonJS under its default condition: the browser condition picks its ESM build.
+  nodeResolve: {exportConditions: ['browser', 'development'], browser: true},
+  plugins: [esbuildPlugin({ts: true, target: 'es2022', tsconfig: 'tsconfig.json'}), serversPlugin()],
+  browsers: [chromeLauncher({launchOptions: {executablePath, headless: true, args: chromiumArgs()}})],
+  // WebRTC tests run several peers each: two files at a time suit a 2-core machine.
+  concurrency: 2,
+  concurrentBrowsers: 1,
+  testFramework: {config: {timeout: 60_000}},
+  testsFinishTimeout: 15 * 60_000,
+  browserStartTimeout: 60_000,
+}
