@@ -2,15 +2,28 @@ import {chromeLauncher} from '@web/test-runner-chrome'
 import {esbuildPlugin} from '@web/dev-server-esbuild'
 import {findChromium, chromiumArgs} from './scripts/chromium.mjs'
 import {serversPlugin} from './test/servers/plugin.mjs'
+import {mkdir} from 'node:fs/promises'
 
 const executablePath = findChromium()
+
+// `executeServerCommand('screenshot', {name})` saves the test page as test-artifacts/NAME.png.
+const screenshotPlugin = () => ({
+  name: 'screenshot',
+  async executeCommand({command, payload, session}) {
+    if (command !== 'screenshot') return undefined
+    const page = session.browser.getPage(session.id)
+    await mkdir('test-artifacts', {recursive: true})
+    await page.screenshot({path: `test-artifacts/${payload.name}.png`, fullPage: true})
+    return true
+  },
+})
 
 export default {
   files: process.env.WTR_FILES?.split(',') ?? ['test/**/*.test.ts'],
   rootDir: '.',
   // mqtt ships CommonJS under its default condition: the browser condition picks its ESM build.
   nodeResolve: {exportConditions: ['browser', 'development'], browser: true},
-  plugins: [esbuildPlugin({ts: true, target: 'es2022', tsconfig: 'tsconfig.json'}), serversPlugin()],
+  plugins: [esbuildPlugin({ts: true, target: 'es2022', tsconfig: 'tsconfig.json'}), serversPlugin(), screenshotPlugin()],
   browsers: [chromeLauncher({launchOptions: {executablePath, headless: true, args: chromiumArgs()}})],
   // WebRTC tests run several peers each: two files at a time suit a 2-core machine.
   concurrency: 2,
