@@ -7,13 +7,17 @@ export type ValueKind = (typeof ValueKind)[keyof typeof ValueKind]
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-const isBlob = (value: unknown): value is Blob => typeof Blob !== 'undefined' && value instanceof Blob
+// Tag checks rather than instanceof, so values made in another realm (an iframe, a worker's
+// structured clone) are recognized too.
+const tagOf = (value: unknown) => Object.prototype.toString.call(value)
+const isArrayBuffer = (value: unknown): value is ArrayBuffer => tagOf(value) === '[object ArrayBuffer]'
+const isBlob = (value: unknown): value is Blob => tagOf(value) === '[object Blob]' || tagOf(value) === '[object File]'
 
 /** Bytes and kind for any sendable value. Blobs are read here, once. */
 export const encodeValue = async (value: DataPayload): Promise<{kind: ValueKind; bytes: Uint8Array}> => {
   if (value === undefined) return {kind: ValueKind.Undefined, bytes: new Uint8Array(0)}
   if (typeof value === 'string') return {kind: ValueKind.Text, bytes: encoder.encode(value)}
-  if (value instanceof ArrayBuffer) return {kind: ValueKind.Binary, bytes: new Uint8Array(value)}
+  if (isArrayBuffer(value)) return {kind: ValueKind.Binary, bytes: new Uint8Array(value)}
   if (ArrayBuffer.isView(value))
     return {kind: ValueKind.Binary, bytes: new Uint8Array(value.buffer, value.byteOffset, value.byteLength)}
   if (isBlob(value)) return {kind: ValueKind.Binary, bytes: new Uint8Array(await value.arrayBuffer())}

@@ -38,6 +38,8 @@ export type StrategyContext = {
 export type Strategy<C extends BaseRoomConfig = BaseRoomConfig> = {
   /** Short lowercase name, used in errors and by `<p2p-room strategy="...">`. */
   name: string
+  /** Checks strategy-specific config when joinRoom is called; throw a TypeError that says what to fix. */
+  validate?: (config: C) => void
   /** Connect for one room. May be called before the network is reachable: queue or drop, never throw. */
   connect: (config: C, context: StrategyContext) => Signaling
 }

@@ -1,0 +1,93 @@
+import {P2PError} from './errors.js'
+import {encodeValue} from './codec.js'
+import {maxActionIdBytes, maxTotalBytes} from './frame.js'
+import type {Peer} from './peer.js'
+import type {Transfers} from './transfers.js'
+import type {Action, DataPayload, Metadata, PeerId, ProgressCallback, TargetPeers} from './types.js'
+
+/** Messages kept for an action nobody listens to yet, so a receiver registered a moment late still gets them. */
+const backlogLimit = 100
+/** Action ids a peer may make us hold messages for before anyone asked for them. */
+const unknownActionLimit = 64
+
+type Receiver = (data: any, peerId: PeerId, metadata?: Metadata) => void
+type Entry = {
+  action: Action<any>
+  onMessage?: Receiver
+  onProgress?: ProgressCallback
+  backlog: [unknown, PeerId, Metadata][]
+}
+
+const utf8 = new TextEncoder()
+
+/** A user callback that throws must not break delivery to the others: rethrow it on its own. */
+const call = (callback: () => void) => {
+  try {
+    callback()
+  } catch (error) {
+    setTimeout(() => {
+      throw error
+    })
+  }
+}
+
+export const createActions = (transfers: Transfers, resolveTargets: (targets: TargetPeers) => Peer[]) => {
+  const entries = new Map<string, Entry>()
+
+  const entryFor = (actionId: string): Entry => {
+    const existing = entries.get(actionId)
+    if (existing) return existing
+    const entry = {backlog: []} as unknown as Entry
+
+    const send = async (
+      data: DataPayload,
+      targets?: TargetPeers,
+      meta?: Metadata,
+      onProgress?: (fraction: number, peerId: PeerId) => void,
+    ) => {
+      const peers = resolveTargets(targets)
+      const {kind, bytes} = await encodeValue(data)
+      if (bytes.byteLength > maxTotalBytes)
+        throw new P2PError('too-large', `action "${actionId}": ${bytes.byteLength} bytes is over the 4 GiB a message can carry`)
+      await Promise.all(peers.map(peer => transfers.send(peer, actionId, kind, bytes, meta, onProgress)))
+    }
+    const onMessage = (callback: Receiver) => {
+      entry.onMessage = callback
+      const backlog = entry.backlog.splice(0)
+      for (const [data, peerId, meta] of backlog) call(() => callback(data, peerId, meta))
+    }
+    const onReceiveProgress = (callback: ProgressCallback) => {
+      entry.onProgress = callback
+    }
+    entry.action = Object.assign([send, onMessage, onReceiveProgress], {send, onMessage, onReceiveProgress}) as Action
+    entries.set(actionId, entry)
+    return entry
+  }
+
+  return {
+    makeAction<T extends DataPayload>(actionId: string): Action<T> {
+      if (typeof actionId !== 'string' || !actionId)
+        throw new P2PError('action-id', 'makeAction needs a non-empty string id, e.g. makeAction("chat")')
+      const bytes = utf8.encode(actionId).byteLength
+      if (bytes > maxActionIdBytes)
+        throw new P2PError(
+          'action-id',
+          `action id "${actionId.slice(0, 32)}…" is ${bytes} bytes in UTF-8; the wire carries at most ${maxActionIdBytes}: use a shorter id`,
+        )
+      return entryFor(actionId).action as Action<T>
+    },
+
+    deliver(peerId: PeerId, actionId: string, value: unknown, meta: Metadata) {
+      if (!entries.has(actionId) && entries.size >= unknownActionLimit) return
+      const entry = entryFor(actionId)
+      if (entry.onMessage) return call(() => entry.onMessage!(value, peerId, meta))
+      entry.backlog.push([value, peerId, meta])
+      if (entry.backlog.length > backlogLimit) entry.backlog.shift()
+    },
+
+    progress(peerId: PeerId, actionId: string, fraction: number, meta: Metadata) {
+      const onProgress = entries.get(actionId)?.onProgress
+      if (onProgress) call(() => onProgress(fraction, peerId, meta))
+    },
+  }
+}

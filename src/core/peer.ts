@@ -1,0 +1,220 @@
+import {createOutbox, type Outbox} from './outbox.js'
+import {
+  FrameType,
+  MalformedFrame,
+  decodeFrame,
+  encodeControl,
+  encodeKeepalive,
+  type ControlMessage,
+  type Frame,
+} from './frame.js'
+import type {PeerId} from './types.js'
+
+/** Largest frame we write: 64 KiB did best in our throughput runs and fits every browser's SCTP limit. */
+export const maxFrameSize = 64 * 1024
+
+export type PeerEvents = {
+  open: (peer: Peer) => void
+  close: (peer: Peer, reason: string) => void
+  frame: (peer: Peer, frame: Frame) => void
+  track: (peer: Peer, event: RTCTrackEvent) => void
+  control: (peer: Peer, message: ControlMessage) => void
+  problem: (peer: Peer, message: string) => void
+}
+
+const gathered = (connection: RTCPeerConnection, timeoutMs: number) =>
+  new Promise<void>(resolve => {
+    if (connection.iceGatheringState === 'complete') return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      connection.removeEventListener('icegatheringstatechange', onState)
+      connection.removeEventListener('icecandidate', onCandidate)
+      resolve()
+    }
+    const onState = () => connection.iceGatheringState === 'complete' && done()
+    const onCandidate = (event: RTCPeerConnectionIceEvent) => !event.candidate && done()
+    const timer = setTimeout(done, timeoutMs)
+    connection.addEventListener('icegatheringstatechange', onState)
+    connection.addEventListener('icecandidate', onCandidate)
+  })
+
+/**
+ * One remote peer: its RTCPeerConnection and the single data channel all actions share.
+ *
+ * The first offer and answer travel through the signaling strategy (sealed, with every
+ * ICE candidate gathered, so a handshake costs two relay messages). Once the channel is
+ * open, renegotiation for media runs over the channel itself with "perfect negotiation":
+ * the peer with the smaller id is polite and yields on glare. Relays are then no longer
+ * needed; peers stay connected if every relay goes down.
+ */
+export class Peer {
+  readonly connection: RTCPeerConnection
+  readonly channel: RTCDataChannel
+  readonly outbox: Outbox
+  isOpen = false
+  /** Set by the room once the channel opened: only such peers are announced as leaving. */
+  everOpened = false
+  isClosed = false
+  lastHeard = Date.now()
+  lastSent = Date.now()
+  /** Payload bytes per chunk frame for this connection. */
+  frameSize = maxFrameSize
+
+  private makingOffer = false
+  private ignoreOffer = false
+  private controlChain = Promise.resolve()
+
+  constructor(
+    readonly id: PeerId,
+    readonly polite: boolean,
+    RTC: typeof RTCPeerConnection,
+    config: RTCConfiguration,
+    private readonly events: PeerEvents,
+  ) {
+    this.connection = new RTC(config)
+    // Negotiated on both sides with a fixed id: no in-band open handshake, no second round trip.
+    this.channel = this.connection.createDataChannel('p2p-elements', {negotiated: true, id: 0})
+    this.channel.binaryType = 'arraybuffer'
+    this.outbox = createOutbox(this.channel, () => (this.lastSent = Date.now()))
+
+    this.channel.addEventListener('open', () => {
+      if (this.isClosed) return
+      this.isOpen = true
+      const limit = (this.connection as {sctp?: {maxMessageSize?: number} | null}).sctp?.maxMessageSize
+      if (limit && limit > 0) this.frameSize = Math.min(maxFrameSize, limit)
+      events.open(this)
+    })
+    this.channel.addEventListener('close', () => this.close('its data channel closed'))
+    this.channel.addEventListener('message', event => this.receive(event.data))
+    this.connection.addEventListener('connectionstatechange', () => {
+      const state = this.connection.connectionState
+      if (state === 'failed' || state === 'closed') this.close(`its connection ${state}`)
+    })
+    this.connection.addEventListener('track', event => events.track(this, event as RTCTrackEvent))
+    this.connection.addEventListener('negotiationneeded', () => void this.renegotiate())
+    this.connection.addEventListener('icecandidate', event => {
+      const candidate = (event as RTCPeerConnectionIceEvent).candidate
+      if (this.isOpen && candidate) this.sendControl({t: 'ice', candidate: candidate.toJSON()})
+    })
+  }
+
+  /** Initiator: an offer carrying every candidate gathered within `gatherMs`. */
+  async createOffer(gatherMs: number): Promise<RTCSessionDescriptionInit> {
+    await this.connection.setLocalDescription(await this.connection.createOffer())
+    await gathered(this.connection, gatherMs)
+    return this.localDescription()
+  }
+
+  /** Responder: take the offer, return a complete answer. */
+  async acceptOffer(offer: RTCSessionDescriptionInit, gatherMs: number): Promise<RTCSessionDescriptionInit> {
+    await this.connection.setRemoteDescription(offer)
+    await this.connection.setLocalDescription(await this.connection.createAnswer())
+    await gathered(this.connection, gatherMs)
+    return this.localDescription()
+  }
+
+  async acceptAnswer(answer: RTCSessionDescriptionInit): Promise<void> {
+    if (this.connection.signalingState !== 'have-local-offer') return
+    await this.connection.setRemoteDescription(answer)
+  }
+
+  /** Writes a frame now, ahead of queued chunks (acks, pings, control are small and urgent). */
+  send(frame: Uint8Array): boolean {
+    if (!this.isOpen || this.channel.readyState !== 'open') return false
+    try {
+      this.channel.send(frame as Uint8Array<ArrayBuffer>)
+      this.lastSent = Date.now()
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  sendControl(message: ControlMessage): boolean {
+    return this.send(encodeControl(message))
+  }
+
+  keepalive(): void {
+    this.send(encodeKeepalive())
+  }
+
+  close(reason: string): void {
+    if (this.isClosed) return
+    this.isClosed = true
+    this.isOpen = false
+    this.outbox.clear()
+    try {
+      this.channel.close()
+      this.connection.close()
+    } catch {
+      // already torn down by the browser
+    }
+    this.events.close(this, reason)
+  }
+
+  private localDescription(): RTCSessionDescriptionInit {
+    const {type, sdp} = this.connection.localDescription!
+    return {type, sdp}
+  }
+
+  private receive(data: unknown): void {
+    this.lastHeard = Date.now()
+    if (!(data instanceof ArrayBuffer) && Object.prototype.toString.call(data) !== '[object ArrayBuffer]') {
+      this.events.problem(this, 'sent a text frame; this library only sends binary frames')
+      return
+    }
+    let frame: Frame
+    try {
+      frame = decodeFrame(data as ArrayBuffer)
+    } catch (error) {
+      this.events.problem(this, error instanceof MalformedFrame ? error.message : String(error))
+      return
+    }
+    if (frame.type === FrameType.Keepalive) return
+    if (frame.type !== FrameType.Control) return this.events.frame(this, frame)
+    const message = frame.message
+    if (message.t === 'leave') return this.close('it left the room')
+    if (message.t === 'sdp' || message.t === 'ice') {
+      // Negotiation steps must apply in order, each after the previous finished.
+      this.controlChain = this.controlChain.then(() => this.negotiate(message))
+      return
+    }
+    this.events.control(this, message)
+  }
+
+  private async renegotiate(): Promise<void> {
+    if (!this.isOpen) return // the first negotiation goes through the strategy
+    try {
+      this.makingOffer = true
+      await this.connection.setLocalDescription()
+      const {type, sdp} = this.connection.localDescription!
+      this.sendControl({t: 'sdp', description: {type, sdp}})
+    } catch (error) {
+      this.events.problem(this, `renegotiation failed: ${error}`)
+    } finally {
+      this.makingOffer = false
+    }
+  }
+
+  private async negotiate(message: Extract<ControlMessage, {t: 'sdp' | 'ice'}>): Promise<void> {
+    try {
+      if (message.t === 'ice') {
+        await this.connection.addIceCandidate(message.candidate)
+        return
+      }
+      const description = message.description
+      const collision =
+        description.type === 'offer' && (this.makingOffer || this.connection.signalingState !== 'stable')
+      this.ignoreOffer = !this.polite && collision
+      if (this.ignoreOffer) return
+      await this.connection.setRemoteDescription(description)
+      if (description.type === 'offer') {
+        await this.connection.setLocalDescription()
+        const {type, sdp} = this.connection.localDescription!
+        this.sendControl({t: 'sdp', description: {type, sdp}})
+      }
+    } catch (error) {
+      if (!this.ignoreOffer) this.events.problem(this, `negotiation failed: ${error}`)
+    }
+  }
+}

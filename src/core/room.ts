@@ -1,0 +1,302 @@
+import {createActions} from './actions.js'
+import {deriveKey, topicOf} from './crypto.js'
+import {P2PError} from './errors.js'
+import {FrameType, encodeControl, encodePing, type Frame} from './frame.js'
+import {selfId} from './ids.js'
+import {createMedia} from './media.js'
+import {Peer} from './peer.js'
+import {startSignaling} from './signaling.js'
+import {createTransfers} from './transfers.js'
+import type {Signaling, Strategy} from './strategy.js'
+import type {BaseRoomConfig, JoinError, JoinRoom, PeerId, Room, TargetPeers} from './types.js'
+
+/** Defaults for the tunables of BaseRoomConfig; each is documented there. */
+export const defaults = {
+  maxMessageSize: 128 * 1024 * 1024,
+  announceIntervalMs: 2_000,
+  announceMaxIntervalMs: 60_000,
+  connectTimeoutMs: 20_000,
+  peerTimeoutMs: 20_000,
+}
+
+/** Public STUN servers used unless rtcConfig.iceServers says otherwise. */
+export const defaultIceServers: RTCIceServer[] = [
+  {urls: ['stun:stun.l.google.com:19302', 'stun:stun.cloudflare.com:3478']},
+]
+
+/** How long leave() lets goodbye frames drain before closing connections. */
+const goodbyeDrainMs = 250
+
+/** The room topic relays see for (appId, roomId); strategies that list occupants need it. */
+export const roomTopicOf = (appId: string, roomId: string) => topicOf(appId, roomId)
+const peerTopicOf = (appId: string, roomId: string, peerId: PeerId) => topicOf(appId, roomId, peerId)
+
+const validate = (config: BaseRoomConfig, roomId: string, onJoinError: unknown) => {
+  if (!config || typeof config !== 'object')
+    throw new TypeError('p2p-elements: joinRoom(config, roomId) needs a config object, e.g. {appId: "my-chat-app"}')
+  if (typeof config.appId !== 'string' || !config.appId.trim())
+    throw new TypeError(
+      'p2p-elements: config.appId is required: a non-empty string unique to your app, e.g. joinRoom({appId: "my-chat-app"}, "lobby")',
+    )
+  if (typeof roomId !== 'string' || !roomId)
+    throw new TypeError('p2p-elements: joinRoom needs a room id, a non-empty string, e.g. joinRoom(config, "lobby")')
+  const size = config.maxMessageSize
+  if (size !== undefined && !(Number.isFinite(size) && size > 0))
+    throw new TypeError(`p2p-elements: config.maxMessageSize must be a positive number of bytes, not ${size}`)
+  if (onJoinError !== undefined && typeof onJoinError !== 'function')
+    throw new TypeError('p2p-elements: the third argument of joinRoom, onJoinError, must be a function')
+}
+
+const toList = (targets: TargetPeers): PeerId[] | undefined =>
+  targets == null ? undefined : typeof targets === 'string' ? [targets] : [...targets]
+
+/** Calls a user callback; an exception in it is rethrown on its own, never into our state. */
+const call = (callback: () => void) => {
+  try {
+    callback()
+  } catch (error) {
+    setTimeout(() => {
+      throw error
+    })
+  }
+}
+
+/** Builds a strategy's `joinRoom`: same (appId, roomId) gives the same room until it is left. */
+export const createJoinRoom = <C extends BaseRoomConfig>(strategy: Strategy<C>): JoinRoom<C> => {
+  const rooms = new Map<string, Room>()
+
+  return (config, roomId, onJoinError) => {
+    validate(config, roomId, onJoinError)
+    strategy.validate?.(config)
+    const key = JSON.stringify([config.appId, roomId])
+    const existing = rooms.get(key)
+    if (existing) return existing
+    const room = createRoom(strategy, config, roomId, onJoinError, () => rooms.delete(key))
+    rooms.set(key, room)
+    return room
+  }
+}
+
+const createRoom = <C extends BaseRoomConfig>(
+  strategy: Strategy<C>,
+  config: C,
+  roomId: string,
+  onJoinError: ((details: JoinError) => void) | undefined,
+  forget: () => void,
+): Room => {
+  const {appId} = config
+  const settings = {...defaults, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined))}
+  const RTC = config.rtcPolyfill ?? (globalThis as {RTCPeerConnection?: typeof RTCPeerConnection}).RTCPeerConnection
+  if (!RTC)
+    throw new P2PError(
+      'no-webrtc',
+      'p2p-elements: this runtime has no RTCPeerConnection; pass one as config.rtcPolyfill (in Node: `import {RTCPeerConnection} from "node-datachannel/polyfill"`)',
+    )
+  const rtcConfig: RTCConfiguration = {
+    ...config.rtcConfig,
+    iceServers: config.rtcConfig?.iceServers ?? [...defaultIceServers, ...(config.turnConfig ?? [])],
+  }
+
+  const peers = new Map<PeerId, Peer>()
+  const pings = new Map<number, {peerId: PeerId; start: number; resolve: (ms: number) => void; reject: (e: P2PError) => void}>()
+  let lastPing = 0
+  let left = false
+
+  const noop = () => {}
+  const on = {
+    peerJoin: noop as (peerId: PeerId) => void,
+    peerLeave: noop as (peerId: PeerId) => void,
+    peerStream: noop as Parameters<Room['onPeerStream']>[0],
+    peerTrack: noop as Parameters<Room['onPeerTrack']>[0],
+    error: undefined as ((error: P2PError) => void) | undefined,
+  }
+
+  const report = (error: P2PError) => {
+    if (on.error) call(() => on.error!(error))
+    else console.warn(`p2p-elements (room "${roomId}"): ${error.message}`)
+  }
+
+  const openPeers = () => [...peers.values()].filter(peer => peer.isOpen)
+
+  /** Open peers for `targets`; explicit ids that are not in the room are an error. */
+  const resolveTargets = (targets: TargetPeers): Peer[] => {
+    const ids = toList(targets)
+    if (!ids) return openPeers()
+    return ids.map(id => {
+      const peer = peers.get(id)
+      if (!peer?.isOpen)
+        throw new P2PError('unknown-peer', `peer ${id} is not connected in room "${roomId}" (it left, or never joined)`, id)
+      return peer
+    })
+  }
+  /** Media calls skip targets that are gone rather than throw mid-way. */
+  const mediaTargets = (targets: TargetPeers) => {
+    const ids = toList(targets)
+    return ids ? openPeers().filter(peer => ids.includes(peer.id)) : openPeers()
+  }
+
+  const transfers = createTransfers(settings.maxMessageSize, {
+    deliver: (peerId, actionId, value, meta) => actions.deliver(peerId, actionId, value, meta),
+    progress: (peerId, actionId, fraction, meta) => actions.progress(peerId, actionId, fraction, meta),
+    problem: report,
+  })
+  const actions = createActions(transfers, resolveTargets)
+  const media = createMedia({
+    stream: (stream, peerId, meta) => call(() => on.peerStream(stream, peerId, meta)),
+    track: (track, stream, peerId, meta) => call(() => on.peerTrack(track, stream, peerId, meta)),
+  })
+
+  const onFrame = (peer: Peer, frame: Frame) => {
+    switch (frame.type) {
+      case FrameType.Ping:
+        peer.send(encodePing(FrameType.Pong, frame.id))
+        return
+      case FrameType.Pong: {
+        const ping = pings.get(frame.id)
+        if (!ping || ping.peerId !== peer.id) return
+        pings.delete(frame.id)
+        ping.resolve(performance.now() - ping.start)
+        return
+      }
+      case FrameType.Chunk:
+      case FrameType.Ack:
+      case FrameType.Refuse:
+        transfers.receive(peer, frame)
+    }
+  }
+
+  const onClose = (peer: Peer, reason: string) => {
+    if (peers.get(peer.id) === peer) peers.delete(peer.id)
+    if (!peer.everOpened) return
+    const error = new P2PError(
+      left ? 'room-left' : 'peer-left',
+      left ? `left room "${roomId}" before the operation finished` : `peer ${peer.id} left room "${roomId}": ${reason}`,
+      peer.id,
+    )
+    transfers.dropPeer(peer.id, error)
+    media.dropPeer(peer.id)
+    for (const [id, ping] of pings) if (ping.peerId === peer.id) pings.delete(id), ping.reject(error)
+    if (!left) call(() => on.peerLeave(peer.id))
+  }
+
+  const createPeer = (peerId: PeerId) => {
+    const peer = new Peer(peerId, selfId < peerId, RTC, rtcConfig, {
+      open: peer => {
+        peer.everOpened = true
+        call(() => on.peerJoin(peer.id))
+      },
+      close: onClose,
+      frame: onFrame,
+      control: (peer, message) => media.control(peer, message),
+      track: (peer, event) => media.track(peer, event),
+      problem: (peer, message) => report(new P2PError('malformed', `peer ${peer.id} ${message}; ignored it`, peer.id)),
+    })
+    peers.set(peerId, peer)
+    return peer
+  }
+
+  // Keepalives make a vanished peer visible: anything heard counts as alive, and a peer
+  // silent for peerTimeoutMs is dropped. Sent only when the channel is otherwise idle.
+  const keepaliveEvery = settings.peerTimeoutMs / 4
+  const keepaliveTimer = setInterval(() => {
+    const now = Date.now()
+    for (const peer of openPeers()) {
+      if (now - peer.lastHeard > settings.peerTimeoutMs)
+        peer.close(`it went silent for more than ${settings.peerTimeoutMs} ms`)
+      else if (now - peer.lastSent >= keepaliveEvery) peer.keepalive()
+    }
+  }, keepaliveEvery)
+
+  let signaling: Signaling | undefined
+  let stopSignaling: (() => void) | undefined
+  const ready = (async () => {
+    const [key, roomTopic, selfTopic] = await Promise.all([
+      deriveKey(appId, roomId, config.password),
+      roomTopicOf(appId, roomId),
+      peerTopicOf(appId, roomId, selfId),
+    ])
+    if (left) return
+    const peerTopic = (peerId: PeerId) => peerTopicOf(appId, roomId, peerId)
+    signaling = strategy.connect(config, {
+      appId,
+      roomId,
+      selfId,
+      roomTopic,
+      selfTopic,
+      peerTopic,
+      onError: message => report(new P2PError('strategy', `${strategy.name}: ${message}`)),
+    })
+    stopSignaling = startSignaling({
+      signaling,
+      selfId,
+      key,
+      roomTopic,
+      selfTopic,
+      peerTopic,
+      announceIntervalMs: settings.announceIntervalMs,
+      announceMaxIntervalMs: settings.announceMaxIntervalMs,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      peer: peerId => peers.get(peerId),
+      createPeer,
+      joinError: (peerId, error) => onJoinError && call(() => onJoinError({appId, roomId, peerId, error})),
+    }).stop
+  })().catch(error => report(new P2PError('strategy', `could not join room "${roomId}": ${error?.message ?? error}`)))
+
+  const leave = async () => {
+    if (left) return
+    left = true
+    forget()
+    clearInterval(keepaliveTimer)
+    removeEventListener?.('pagehide', onPageHide)
+    await ready
+    stopSignaling?.()
+    const goodbye = encodeControl({t: 'leave'})
+    const open = openPeers()
+    for (const peer of open) peer.send(goodbye)
+    if (open.length) {
+      const deadline = Date.now() + goodbyeDrainMs
+      while (Date.now() < deadline && open.some(peer => peer.channel.bufferedAmount > 0))
+        await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    for (const peer of [...peers.values()]) peer.close('this peer left the room')
+    for (const ping of pings.values()) ping.reject(new P2PError('room-left', `left room "${roomId}" before the ping returned`))
+    pings.clear()
+    try {
+      signaling?.close()
+    } catch {
+      // a strategy that fails to close must not keep us in the room
+    }
+  }
+
+  // A closing tab says goodbye so others see it leave at once, not after peerTimeoutMs.
+  const onPageHide = () => void leave()
+  const {addEventListener, removeEventListener} = globalThis as unknown as Partial<Window>
+  addEventListener?.('pagehide', onPageHide)
+
+  return {
+    makeAction: actionId => actions.makeAction(actionId),
+    ping: peerId => {
+      const peer = peers.get(peerId)
+      if (!peer?.isOpen)
+        return Promise.reject(new P2PError('unknown-peer', `cannot ping ${peerId}: not connected in room "${roomId}"`, peerId))
+      return new Promise((resolve, reject) => {
+        const id = (lastPing = (lastPing + 1) >>> 0)
+        pings.set(id, {peerId, start: performance.now(), resolve, reject})
+        peer.send(encodePing(FrameType.Ping, id))
+      })
+    },
+    leave,
+    getPeers: () => Object.fromEntries(openPeers().map(peer => [peer.id, peer.connection])),
+    addStream: (stream, targets, meta) => media.addStream(mediaTargets(targets), stream, meta),
+    removeStream: (stream, targets) => media.removeStream(mediaTargets(targets), stream),
+    addTrack: (track, stream, targets, meta) => media.addTrack(mediaTargets(targets), track, stream, meta),
+    removeTrack: (track, targets) => media.removeTrack(mediaTargets(targets), track),
+    replaceTrack: (oldTrack, newTrack, targets, meta) =>
+      media.replaceTrack(mediaTargets(targets), oldTrack, newTrack, meta),
+    onPeerJoin: callback => void (on.peerJoin = callback),
+    onPeerLeave: callback => void (on.peerLeave = callback),
+    onPeerStream: callback => void (on.peerStream = callback),
+    onPeerTrack: callback => void (on.peerTrack = callback),
+    onError: callback => void (on.error = callback),
+  }
+}
