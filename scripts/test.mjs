@@ -1,0 +1,61 @@
+// `npm test`: set-up (dependencies, a Chromium), build (which type-checks), every browser
+// test in headless Chromium, every Node test; then one totals line, `N passed, N failed`.
+import {spawn} from 'node:child_process'
+import {existsSync, readdirSync} from 'node:fs'
+import {ensureDependencies, root} from './setup.mjs'
+import {findChromium} from './chromium.mjs'
+
+process.chdir(root)
+ensureDependencies()
+process.env.CHROME_PATH = findChromium()
+
+const stripAnsi = text => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+
+/** Runs a command, echoing its output, and resolves with the output and exit code. */
+const run = (command, args, env = {}) =>
+  new Promise(resolve => {
+    const child = spawn(command, args, {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    let output = ''
+    const echo = stream => chunk => {
+      output += chunk
+      stream.write(chunk)
+    }
+    child.stdout.on('data', echo(process.stdout))
+    child.stderr.on('data', echo(process.stderr))
+    child.on('close', code => resolve({code: code ?? 1, output: stripAnsi(output)}))
+  })
+
+const totals = {passed: 0, failed: 0}
+const failures = []
+
+console.log('\n== build (type-check + bundles)')
+const build = await run('node', ['esbuild.mjs'])
+if (build.code !== 0) failures.push('build')
+
+console.log('\n== browser tests (web-test-runner, headless Chromium)')
+const browser = await run('npx', ['wtr'])
+const summaries = [...browser.output.matchAll(/(\d+) passed, (\d+) failed/g)]
+const last = summaries.at(-1)
+if (last) {
+  totals.passed += Number(last[1])
+  totals.failed += Number(last[2])
+}
+if (browser.code !== 0 || !last) failures.push('browser tests')
+
+const nodeTests = existsSync('test/node')
+  ? readdirSync('test/node').filter(file => file.endsWith('.test.mjs')).map(file => `test/node/${file}`)
+  : []
+if (nodeTests.length) {
+  console.log('\n== Node tests (node --test)')
+  const node = await run('node', ['--test', '--test-concurrency=1', ...nodeTests])
+  const pass = node.output.match(/^# pass (\d+)/m)
+  const fail = node.output.match(/^# fail (\d+)/m)
+  totals.passed += Number(pass?.[1] ?? 0)
+  totals.failed += Number(fail?.[1] ?? 0)
+  if (node.code !== 0 || !pass) failures.push('node tests')
+}
+
+if (failures.length && totals.failed === 0) totals.failed = failures.length
+console.log(`\n${failures.length ? `failed: ${failures.join(', ')}` : 'all green'}`)
+console.log(`${totals.passed} passed, ${totals.failed} failed`)
+process.exit(failures.length ? 1 : 0)
