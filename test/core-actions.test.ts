@@ -1,0 +1,155 @@
+import {expect} from '@open-wc/testing'
+import {closeAll, joinedPeers} from './helpers/rooms.js'
+import {until} from './helpers/peers.js'
+
+const bytes = (n: number) => Uint8Array.from({length: n}, (_, i) => (i * 31 + 7) & 255)
+
+describe('actions', () => {
+  it('three peers in one room each see the other two', async () => {
+    const peers = await joinedPeers(3)
+    for (const p of peers) {
+      const others = peers.filter(o => o !== p).map(o => o.id).sort()
+      expect(Object.keys(p.room.getPeers()).sort()).to.deep.equal(others)
+      expect([...p.joins].sort()).to.deep.equal(others)
+    }
+    await closeAll(peers)
+  })
+
+  it('every kind of value arrives as its own type', async () => {
+    const [a, b] = await joinedPeers(2)
+    const [send] = a.room.makeAction('values')
+    const received: unknown[] = []
+    b.room.makeAction('values')[1]((data: unknown) => received.push(data))
+    const blob = new Blob([bytes(1000)])
+    const values: unknown[] = [
+      'plain text ✓ with unicode 🎉',
+      '',
+      42,
+      -0.5,
+      true,
+      false,
+      null,
+      undefined,
+      {nested: {list: [1, 'two', null]}, ok: true},
+      [1, [2, [3]]],
+    ]
+    for (const value of values) await send(value)
+    await send(bytes(300).buffer)
+    await send(bytes(300))
+    await send(new Float32Array([1.5, -2.25]))
+    await send(new DataView(bytes(16).buffer, 4, 8))
+    await send(blob)
+    await until(() => received.length === values.length + 5, 'all values')
+    expect(received.slice(0, values.length)).to.deep.equal(values)
+    const binary = received.slice(values.length) as ArrayBuffer[]
+    for (const value of binary) expect(Object.prototype.toString.call(value)).to.equal('[object ArrayBuffer]')
+    expect([...new Uint8Array(binary[0]!)]).to.deep.equal([...bytes(300)])
+    expect([...new Uint8Array(binary[1]!)]).to.deep.equal([...bytes(300)])
+    expect([...new Float32Array(binary[2]!)]).to.deep.equal([1.5, -2.25])
+    expect([...new Uint8Array(binary[3]!)]).to.deep.equal([...bytes(16).subarray(4, 12)])
+    expect([...new Uint8Array(binary[4]!)]).to.deep.equal([...bytes(1000)])
+    await closeAll([a, b])
+  })
+
+  it('a targeted send reaches only its targets', async () => {
+    const [a, b, c] = await joinedPeers(3)
+    const got: Record<string, unknown[]> = {b: [], c: []}
+    b.room.makeAction('dm')[1]((data: unknown) => got.b!.push(data))
+    c.room.makeAction('dm')[1]((data: unknown) => got.c!.push(data))
+    const [send] = a.room.makeAction('dm')
+    await send('for b only', b.id)
+    await send('for c in a list', [c.id])
+    await send('for everyone', null)
+    await until(() => got.b!.length === 2 && got.c!.length === 2, 'deliveries')
+    expect(got.b).to.deep.equal(['for b only', 'for everyone'])
+    expect(got.c).to.deep.equal(['for c in a list', 'for everyone'])
+    await closeAll([a, b, c])
+  })
+
+  it('5 MB of binary arrives whole, with metadata and progress on both sides ending at 1', async () => {
+    const [a, b] = await joinedPeers(2)
+    const payload = bytes(5 * 1024 * 1024)
+    const meta = {name: 'big.bin', type: 'application/octet-stream'}
+    const sendProgress: number[] = []
+    const receiveProgress: [number, string, unknown][] = []
+    let received: [ArrayBuffer, string, unknown] | undefined
+    const [, onData, onProgress] = b.room.makeAction('file')
+    onData((data: ArrayBuffer, peerId: string, metadata: unknown) => (received = [data, peerId, metadata]))
+    onProgress((fraction: number, peerId: string, metadata: unknown) => receiveProgress.push([fraction, peerId, metadata]))
+    const [send] = a.room.makeAction('file')
+    await send(payload, null, meta, (fraction: number, peerId: string) => {
+      expect(peerId).to.equal(b.id)
+      sendProgress.push(fraction)
+    })
+    await until(() => received, 'the file')
+    const [data, from, metadata] = received!
+    expect(from).to.equal(a.id)
+    expect(metadata).to.deep.equal(meta)
+    expect(data.byteLength).to.equal(payload.byteLength)
+    expect(new Uint8Array(data)).to.deep.equal(payload)
+    expect(sendProgress.length).to.be.greaterThan(10)
+    expect(sendProgress.at(-1)).to.equal(1)
+    expect(receiveProgress.at(-1)![0]).to.equal(1)
+    expect(receiveProgress.every(([, peerId, m]) => peerId === a.id && (m as any).name === 'big.bin')).to.equal(true)
+    const ascending = (list: number[]) => list.every((v, i) => i === 0 || v >= list[i - 1]!)
+    expect(ascending(sendProgress)).to.equal(true)
+    expect(ascending(receiveProgress.map(([f]) => f))).to.equal(true)
+    await closeAll([a, b])
+  })
+
+  it('two actions sent concurrently both arrive intact', async () => {
+    const [a, b] = await joinedPeers(2)
+    const got: Record<string, ArrayBuffer> = {}
+    b.room.makeAction('left')[1]((data: ArrayBuffer) => (got.left = data))
+    b.room.makeAction('right')[1]((data: ArrayBuffer) => (got.right = data))
+    const left = bytes(1_500_000)
+    const right = bytes(1_200_000).map(v => 255 - v)
+    await Promise.all([a.room.makeAction('left')[0](left), a.room.makeAction('right')[0](right)])
+    expect(new Uint8Array(got.left!)).to.deep.equal(left)
+    expect(new Uint8Array(got.right!)).to.deep.equal(right)
+    await closeAll([a, b])
+  })
+
+  it('makeAction is idempotent and offers named members as well as the tuple', async () => {
+    const [a, b] = await joinedPeers(2)
+    const action = a.room.makeAction('same')
+    expect(a.room.makeAction('same')).to.equal(action)
+    expect(action.send).to.equal(action[0])
+    expect(action.onMessage).to.equal(action[1])
+    expect(action.onReceiveProgress).to.equal(action[2])
+    const got: unknown[] = []
+    b.room.makeAction('same').onMessage((data: unknown) => got.push(data))
+    await action.send('named')
+    expect(got).to.deep.equal(['named'])
+    await closeAll([a, b])
+  })
+
+  it('messages that arrive before anyone listens are kept for the first listener', async () => {
+    const [a, b] = await joinedPeers(2)
+    await a.room.makeAction('early')[0]('first')
+    await a.room.makeAction('early')[0]('second')
+    const got: unknown[] = []
+    b.room.makeAction('early')[1]((data: unknown) => got.push(data))
+    expect(got).to.deep.equal(['first', 'second'])
+    await closeAll([a, b])
+  })
+
+  it('ping resolves to a round-trip time in milliseconds', async () => {
+    const [a, b] = await joinedPeers(2)
+    const rtt = await a.room.ping(b.id)
+    expect(rtt).to.be.a('number')
+    expect(rtt).to.be.greaterThan(0)
+    await closeAll([a, b])
+  })
+
+  it('the driver strategy connects peers over a pub/sub object the app brings', async () => {
+    const driverModule = await import('../src/strategies/driver.js')
+    const bus = driverModule.createMemoryDriver()
+    const peers = await joinedPeers(2, {driver: bus}, '/src/strategies/driver.ts')
+    const got: unknown[] = []
+    peers[1]!.room.makeAction('x')[1]((data: unknown) => got.push(data))
+    await peers[0]!.room.makeAction('x')[0]({over: 'driver'})
+    expect(got).to.deep.equal([{over: 'driver'}])
+    await closeAll(peers)
+  })
+})
