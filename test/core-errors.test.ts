@@ -1,0 +1,144 @@
+import {expect} from '@open-wc/testing'
+import {closeAll, joinedPeers} from './helpers/rooms.js'
+import {openPeers, testConfig, uniqueRoom, until} from './helpers/peers.js'
+
+const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (error: any) => error)
+
+describe('bad input gets a clear error and loses nothing', () => {
+  it('a missing or empty appId throws a TypeError that says what to pass', async () => {
+    const [page] = await openPeers(1)
+    const {joinRoom} = page!.lib
+    for (const config of [{}, {appId: ''}, {appId: '   '}, undefined]) {
+      let error: any
+      try {
+        joinRoom(config, 'lobby')
+      } catch (e) {
+        error = e
+      }
+      expect(error?.name).to.equal('TypeError')
+      expect(error.message).to.contain('appId')
+    }
+    expect(() => joinRoom(testConfig, '')).to.throw(/room id/)
+    page!.close()
+  })
+
+  it('a runtime without RTCPeerConnection is told to pass rtcPolyfill', async () => {
+    const [page] = await openPeers(1)
+    ;(page!.window as any).RTCPeerConnection = undefined
+    expect(() => page!.lib.joinRoom(testConfig, uniqueRoom())).to.throw(/rtcPolyfill/)
+    page!.close()
+  })
+
+  it('an action id longer than the wire carries throws', async () => {
+    const [a, b] = await joinedPeers(2)
+    expect(() => a.room.makeAction('x'.repeat(256))).to.throw(/at most 255/)
+    expect(() => a.room.makeAction('')).to.throw(/non-empty/)
+    expect(a.room.makeAction('x'.repeat(255))).to.exist
+    await closeAll([a, b])
+  })
+
+  it('a send to a peer that is not in the room rejects with unknown-peer', async () => {
+    const [a, b] = await joinedPeers(2)
+    const error = await rejection(a.room.makeAction('dm')[0]('hi', 'nobody-is-called-this'))
+    expect(error.code).to.equal('unknown-peer')
+    expect(error.peerId).to.equal('nobody-is-called-this')
+    const pingError = await rejection(a.room.ping('nobody-is-called-this'))
+    expect(pingError.code).to.equal('unknown-peer')
+    await closeAll([a, b])
+  })
+
+  it('a wrong password gives onJoinError on both sides and no connection', async () => {
+    const [a, b] = await openPeers(2)
+    const roomId = uniqueRoom()
+    const errors: any[] = []
+    const roomA = a!.lib.joinRoom({...testConfig, password: 'right', announceIntervalMs: 300}, roomId, (e: any) => errors.push(['a', e]))
+    const roomB = b!.lib.joinRoom({...testConfig, password: 'wrong', announceIntervalMs: 300}, roomId, (e: any) => errors.push(['b', e]))
+    await until(() => errors.length >= 2, 'both sides to report the password')
+    for (const [side, details] of errors) {
+      expect(details.appId).to.equal(testConfig.appId)
+      expect(details.roomId).to.equal(roomId)
+      expect(details.peerId).to.equal(side === 'a' ? b!.lib.selfId : a!.lib.selfId)
+      expect(details.error).to.match(/password/)
+    }
+    await new Promise(resolve => setTimeout(resolve, 1500))
+    expect(errors.length, 'each side reports once').to.equal(2)
+    expect(Object.keys(roomA.getPeers())).to.deep.equal([])
+    expect(Object.keys(roomB.getPeers())).to.deep.equal([])
+    await roomA.leave()
+    await roomB.leave()
+    a!.close()
+    b!.close()
+  })
+
+  it('malformed frames from a peer are reported with its id and the room keeps working', async () => {
+    const [a, b] = await openPeers(2)
+    // Keep b's data channel so the test can write raw bytes on it, as a buggy or hostile peer would.
+    const channels: RTCDataChannel[] = []
+    const proto = (b!.window as any).RTCPeerConnection.prototype
+    const create = proto.createDataChannel
+    proto.createDataChannel = function (...args: unknown[]) {
+      const channel = create.apply(this, args)
+      channels.push(channel)
+      return channel
+    }
+    const roomId = uniqueRoom()
+    const roomA = a!.lib.joinRoom(testConfig, roomId)
+    const roomB = b!.lib.joinRoom(testConfig, roomId)
+    const errors: any[] = []
+    roomA.onError((e: any) => errors.push(e))
+    await until(() => roomA.getPeers()[b!.lib.selfId] && channels[0]?.readyState === 'open', 'connection')
+    const raw = channels[0]!
+    raw.send(new Uint8Array([99, 1, 2]))           // unknown frame type
+    raw.send(new Uint8Array([1, 0, 0]))            // truncated chunk
+    raw.send('a text frame')                        // not binary
+    raw.send(new Uint8Array([1, 0, 0, 0, 9, 0, 0, 0, 3, 1, 5])) // chunk 3 of a message that never started
+    raw.send(new Uint8Array([6, 123, 34]))         // control frame that is not JSON
+    await until(() => errors.length >= 5, 'five reports')
+    for (const error of errors) {
+      expect(error.code).to.equal('malformed')
+      expect(error.peerId).to.equal(b!.lib.selfId)
+    }
+    const got: unknown[] = []
+    roomA.makeAction('after')[1]((data: unknown) => got.push(data))
+    await roomB.makeAction('after')[0]('still fine')
+    expect(got).to.deep.equal(['still fine'])
+    expect(Object.keys(roomA.getPeers())).to.deep.equal([b!.lib.selfId])
+    await roomA.leave()
+    await roomB.leave()
+    a!.close()
+    b!.close()
+  })
+
+  it('a message over the receiver maxMessageSize is refused: the sender promise rejects and the receiver reports it', async () => {
+    const [a, b] = await openPeers(2)
+    const roomId = uniqueRoom()
+    const roomA = a!.lib.joinRoom(testConfig, roomId)
+    const roomB = b!.lib.joinRoom({...testConfig, maxMessageSize: 100_000}, roomId)
+    const reports: any[] = []
+    roomB.onError((e: any) => reports.push(e))
+    await until(() => roomA.getPeers()[b!.lib.selfId], 'connection')
+    const got: unknown[] = []
+    roomB.makeAction('blob')[1]((data: unknown) => got.push(data))
+    const error = await rejection(roomA.makeAction('blob')[0](new Uint8Array(1_000_000)))
+    expect(error.code).to.equal('too-large')
+    expect(error.peerId).to.equal(b!.lib.selfId)
+    expect(error.message).to.contain('maxMessageSize')
+    expect(reports.map(r => r.code)).to.deep.equal(['too-large'])
+    expect(reports[0].peerId).to.equal(a!.lib.selfId)
+    await roomA.makeAction('blob')[0](new Uint8Array(50_000))
+    expect(got.length).to.equal(1)
+    expect((got[0] as ArrayBuffer).byteLength).to.equal(50_000)
+    await roomA.leave()
+    await roomB.leave()
+    a!.close()
+    b!.close()
+  })
+
+  it('metadata too large for one frame rejects with a message saying so', async () => {
+    const [a, b] = await joinedPeers(2)
+    const error = await rejection(a.room.makeAction('m')[0]('x', null, {blob: 'y'.repeat(100_000)}))
+    expect(error.code).to.equal('too-large')
+    expect(error.message).to.contain('metadata')
+    await closeAll([a, b])
+  })
+})
