@@ -1,0 +1,80 @@
+// Angular: `[attr.relay-urls]` binds an attribute, `[config]` a property, `(p2p-data)` listens
+// to an event. CUSTOM_ELEMENTS_SCHEMA lets the template use tags Angular does not know.
+// Compiled just-in-time in the browser (@angular/compiler is in the bundle); zoneless change
+// detection, so signals drive the view and no zone.js is needed.
+import '@angular/compiler'
+import 'p2p-elements'
+import {
+  Component,
+  CUSTOM_ELEMENTS_SCHEMA,
+  ElementRef,
+  provideZonelessChangeDetection,
+  signal,
+  viewChild,
+} from '@angular/core'
+import {bootstrapApplication} from '@angular/platform-browser'
+import {appId, config, relayUrls, room, shortId, strategy} from '../shared/frameworks.js'
+
+type Message = {from: string; text: string}
+type P2PEvent = CustomEvent<{peerId: string; data?: unknown}>
+type ActionElement = HTMLElement & {send: (data: unknown) => void}
+
+@Component({
+  selector: 'chat-app',
+  schemas: [CUSTOM_ELEMENTS_SCHEMA],
+  template: `
+    <p2p-room
+      [attr.app-id]="appId"
+      [attr.room]="room"
+      [attr.strategy]="strategy"
+      [attr.relay-urls]="relayUrls"
+      [config]="config"
+      (p2p-peer-join)="onJoin($event)"
+      (p2p-peer-leave)="onLeave($event)"
+    >
+      <p2p-action #action name="chat" (p2p-data)="onData($event)"></p2p-action>
+    </p2p-room>
+    <p class="status" [attr.data-peers]="peers().length">
+      {{ peers().length === 1 ? '1 peer here' : peers().length + ' peers here' }}
+    </p>
+    <ul class="log">
+      @for (message of messages(); track $index) {
+        <li><b [class.you]="message.from === 'you'">{{ message.from }}</b>{{ message.text }}</li>
+      }
+    </ul>
+    <form class="row" (submit)="send($event, input)">
+      <input #input placeholder="Say something" aria-label="message" />
+      <button>Send</button>
+    </form>
+  `,
+})
+class ChatApp {
+  appId = appId
+  room = room
+  strategy = strategy ?? null
+  relayUrls = relayUrls ?? null
+  config = config
+  peers = signal<string[]>([])
+  messages = signal<Message[]>([])
+  action = viewChild.required<ElementRef<ActionElement>>('action')
+
+  onJoin(event: Event) {
+    this.peers.update(list => [...list, (event as P2PEvent).detail.peerId])
+  }
+  onLeave(event: Event) {
+    this.peers.update(list => list.filter(id => id !== (event as P2PEvent).detail.peerId))
+  }
+  onData(event: Event) {
+    const {peerId, data} = (event as P2PEvent).detail
+    this.messages.update(list => [...list, {from: shortId(peerId), text: String(data)}])
+  }
+  send(event: Event, input: HTMLInputElement) {
+    event.preventDefault()
+    if (!input.value) return
+    this.action().nativeElement.send(input.value)
+    this.messages.update(list => [...list, {from: 'you', text: input.value}])
+    input.value = ''
+  }
+}
+
+bootstrapApplication(ChatApp, {providers: [provideZonelessChangeDetection()]}).catch(error => console.error(error))

@@ -1,0 +1,59 @@
+// React 19 sets props on custom elements as properties when the element has that property
+// (`config`), as attributes otherwise (`app-id`, `relay-urls`), and turns `on<event-name>`
+// props into addEventListener(event-name): so `onp2p-data` listens to `p2p-data`.
+import 'p2p-elements'
+import {useRef, useState} from 'react'
+import {createRoot} from 'react-dom/client'
+import {appId, config, relayUrls, room, shortId, strategy} from '../shared/frameworks.js'
+
+function Chat() {
+  const action = useRef(null)
+  const [peers, setPeers] = useState([])
+  const [messages, setMessages] = useState([])
+  const [draft, setDraft] = useState('')
+
+  const send = event => {
+    event.preventDefault()
+    if (!draft) return
+    action.current.send(draft)
+    setMessages(list => [...list, {from: 'you', text: draft}])
+    setDraft('')
+  }
+
+  return (
+    <>
+      <p2p-room
+        app-id={appId}
+        room={room}
+        strategy={strategy}
+        relay-urls={relayUrls}
+        config={config}
+        onp2p-peer-join={e => setPeers(list => [...list, e.detail.peerId])}
+        onp2p-peer-leave={e => setPeers(list => list.filter(id => id !== e.detail.peerId))}
+      >
+        <p2p-action
+          ref={action}
+          name="chat"
+          onp2p-data={e => setMessages(list => [...list, {from: shortId(e.detail.peerId), text: e.detail.data}])}
+        />
+      </p2p-room>
+      <p className="status" data-peers={peers.length}>
+        {peers.length === 1 ? '1 peer here' : `${peers.length} peers here`}
+      </p>
+      <ul className="log">
+        {messages.map((message, i) => (
+          <li key={i}>
+            <b className={message.from === 'you' ? 'you' : ''}>{message.from}</b>
+            {message.text}
+          </li>
+        ))}
+      </ul>
+      <form className="row" onSubmit={send}>
+        <input value={draft} onChange={e => setDraft(e.target.value)} placeholder="Say something" aria-label="message" />
+        <button>Send</button>
+      </form>
+    </>
+  )
+}
+
+createRoot(document.getElementById('app')).render(<Chat />)

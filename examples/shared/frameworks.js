@@ -1,0 +1,19 @@
+// What the four framework examples share, so they are the same app in four frameworks and
+// their tabs meet in one room: open the React example beside the Vue one and they chat.
+import {roomSettings} from './room-settings.js'
+
+const settings = roomSettings()
+
+export const appId = 'p2p-elements-examples'
+export const room = settings.room ?? 'frameworks'
+/** Attributes for <p2p-room>: undefined leaves the library's default (no attribute set). */
+export const strategy = settings.strategy
+export const relayUrls = settings.relayUrls?.join(' ')
+/**
+ * The `config` property: an object, so it goes through a property, never an attribute.
+ * Merged over the attributes by <p2p-room>.
+ */
+export const config = {password: 'framework-examples'}
+
+/** A short label for a peer id in the message list. */
+export const shortId = peerId => peerId.slice(0, 6)

@@ -1,0 +1,144 @@
+// `npm start`: the examples it serves point at its own embedded Nostr relay, and that relay
+// answers Nostr REQ/EVENT through the same address. Runs scripts/start.mjs as a user does
+// (with --no-build: the build itself is covered by the browser tests of the examples).
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {createServer} from 'node:net'
+import {fileURLToPath} from 'node:url'
+import {dirname, join} from 'node:path'
+import WebSocket from 'ws'
+import {finalizeEvent, generateSecretKey} from 'nostr-tools/pure'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
+const startScript = join(root, 'scripts/start.mjs')
+
+/** Runs `node scripts/start.mjs ...args`; resolves once it printed its URL (or exited). */
+const runStart = (args, env = {}) => {
+  const child = spawn(process.execPath, [startScript, '--no-build', ...args], {
+    cwd: root,
+    env: {...process.env, ...env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  const exited = new Promise(done => child.on('exit', (code, signal) => done({code, signal, stdout, stderr})))
+  const ready = new Promise((done, fail) => {
+    child.stdout.on('data', chunk => {
+      stdout += chunk
+      const match = stdout.match(/examples: (http:\/\/\S+)/)
+      if (match) done(match[1])
+    })
+    child.stderr.on('data', chunk => (stderr += chunk))
+    exited.then(result => fail(Object.assign(new Error(`start.mjs exited early: ${result.stderr}`), result)))
+  })
+  ready.catch(() => {})
+  return {child, ready, exited}
+}
+
+const freePort = () =>
+  new Promise(done => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const {port} = server.address()
+      server.close(() => done(port))
+    })
+  })
+
+/** Opens a websocket and collects every JSON message it receives. */
+const openSocket = url =>
+  new Promise((done, fail) => {
+    const socket = new WebSocket(url)
+    const messages = []
+    socket.on('message', data => messages.push(JSON.parse(String(data))))
+    socket.once('open', () => done({socket, messages}))
+    socket.once('error', fail)
+  })
+
+const waitFor = async (check, what) => {
+  for (let i = 0; i < 500; i++) {
+    const value = check()
+    if (value) return value
+    await new Promise(done => setTimeout(done, 10))
+  }
+  throw new Error(`never saw ${what}`)
+}
+
+test('npm start hands the examples its own relay, and that relay answers Nostr REQ and EVENT', async () => {
+  const port = await freePort()
+  const {child, ready, exited} = runStart(['--port', String(port)])
+  try {
+    const url = await ready
+    assert.equal(url, `http://localhost:${port}/`)
+
+    const page = await (await fetch(new URL('/examples/chat/', url))).text()
+    const relayUrl = page.match(/<meta name="p2p-local-relay" content="([^"]+)"/)?.[1]
+    assert.equal(relayUrl, `ws://localhost:${port}/relay`, 'the chat page names the embedded relay')
+    assert.match(page, /room-settings\.js/, 'the page loads the script that applies the relay to its rooms')
+
+    const config = await (await fetch(new URL('/local-relay.json', url))).json()
+    assert.deepEqual(config, {strategy: 'nostr', relayUrls: [relayUrl]})
+
+    const reader = await openSocket(relayUrl)
+    const writer = await openSocket(relayUrl)
+    const kind = 29_999 // ephemeral range: relayed to subscribers, never stored, as signaling is
+    reader.socket.send(JSON.stringify(['REQ', 'sub', {kinds: [kind], '#t': ['start-test']}]))
+    await waitFor(() => reader.messages.find(m => m[0] === 'EOSE' && m[1] === 'sub'), 'EOSE for the subscription')
+
+    const event = finalizeEvent(
+      {kind, created_at: Math.floor(Date.now() / 1000), tags: [['t', 'start-test']], content: 'hello'},
+      generateSecretKey(),
+    )
+    writer.socket.send(JSON.stringify(['EVENT', event]))
+    const ok = await waitFor(() => writer.messages.find(m => m[0] === 'OK' && m[1] === event.id), 'OK for the event')
+    assert.equal(ok[2], true, `relay accepted the event (${ok[3]})`)
+    const delivered = await waitFor(
+      () => reader.messages.find(m => m[0] === 'EVENT' && m[1] === 'sub'),
+      'the event delivered to the subscriber',
+    )
+    assert.equal(delivered[2].content, 'hello')
+    reader.socket.close()
+    writer.socket.close()
+  } finally {
+    child.kill('SIGINT')
+  }
+  const result = await exited
+  assert.equal(result.code, 0, `Ctrl-C exits cleanly (stderr: ${result.stderr})`)
+  assert.match(result.stdout, /Stopped\./)
+})
+
+test('npm start serves the examples at / and the built bundles under /dist/, and nothing else', async () => {
+  const {child, ready, exited} = runStart(['--port', '0'])
+  try {
+    const url = await ready
+    const home = await fetch(url, {redirect: 'manual'})
+    assert.equal(home.status, 302)
+    assert.equal(home.headers.get('location'), '/examples/')
+    const gallery = await fetch(new URL('/examples/', url))
+    assert.equal(gallery.status, 200)
+    assert.match(await gallery.text(), /p2p-local-relay/)
+    const script = await fetch(new URL('/examples/shared/room-settings.js', url))
+    assert.match(script.headers.get('content-type'), /javascript/)
+    assert.equal((await fetch(new URL('/package.json', url))).status, 404)
+    assert.equal((await fetch(new URL('/examples/../package.json', url))).status, 404)
+    assert.equal((await fetch(new URL('/examples/%2e%2e/package.json', url))).status, 404)
+  } finally {
+    child.kill('SIGINT')
+  }
+  assert.equal((await exited).code, 0)
+})
+
+test('a port in use gives a message naming the port and how to pick another', async () => {
+  const blocker = createServer()
+  await new Promise(done => blocker.listen(0, '127.0.0.1', done))
+  const {port} = blocker.address()
+  try {
+    const {exited} = runStart([], {PORT: String(port)})
+    const result = await exited
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, new RegExp(`Port ${port} is already in use`))
+    assert.match(result.stderr, /--port \d+/)
+    assert.match(result.stderr, /PORT=\d+ npm start/)
+  } finally {
+    blocker.close()
+  }
+})
