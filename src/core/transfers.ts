@@ -73,6 +73,9 @@ const join = (chunks: Uint8Array[], total: number) => {
   return bytes
 }
 
+/** Chunks per progress ack: 16 × 64 KiB = one ack per MiB received. */
+const ackEvery = 16
+
 const refusalCodes: P2PErrorCode[] = ['too-large', 'malformed']
 
 export const createTransfers = (maxMessageSize: number, events: TransferEvents) => {
@@ -135,7 +138,9 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
     if (body.byteLength) message.chunks.push(body)
     events.progress(peer.id, message.actionId, message.total ? message.received / message.total : 1, message.meta)
     if (!last) {
-      peer.send(encodeAck(nonce, message.received, false))
+      // Acks are what the sender's progress and promise follow; one per ackEvery chunks
+      // keeps that fine-grained (every 1 MiB) without a reverse frame per chunk.
+      if (message.nextIndex % ackEvery === 0) peer.send(encodeAck(nonce, message.received, false))
       return
     }
     messages.delete(nonce)

@@ -1,0 +1,37 @@
+// A static server for the project root and headless Chromium pages on it, for benchmarks.
+import {createServer} from 'node:http'
+import {readFile} from 'node:fs/promises'
+import {extname, join, normalize} from 'node:path'
+import puppeteer from 'puppeteer-core'
+import {findChromium, chromiumArgs} from '../scripts/chromium.mjs'
+import {root} from '../scripts/setup.mjs'
+
+const types = {'.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json'}
+
+export const serveRoot = () =>
+  new Promise(resolve => {
+    const server = createServer(async (request, response) => {
+      const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '')
+      try {
+        const body = await readFile(join(root, path))
+        response.writeHead(200, {'content-type': types[extname(path)] ?? 'application/octet-stream'})
+        response.end(body)
+      } catch {
+        response.writeHead(404).end()
+      }
+    })
+    server.listen(0, '127.0.0.1', () => resolve({url: `http://127.0.0.1:${server.address().port}`, close: () => server.close()}))
+  })
+
+export const launch = () =>
+  puppeteer.launch({executablePath: findChromium(), headless: true, args: chromiumArgs()})
+
+export const openPage = async (browser, url) => {
+  const page = await browser.newPage()
+  page.on('pageerror', error => console.error('page error:', error.message))
+  await page.goto(url)
+  await page.waitForFunction('window.ready === true')
+  return page
+}
+
+export const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
