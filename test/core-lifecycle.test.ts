@@ -101,3 +101,17 @@ describe('room lifecycle', () => {
     b!.close()
   })
 })
+
+describe('connection config', () => {
+  it('turnConfig is added to the default STUN servers, and rtcConfig.iceServers replaces them', async () => {
+    const turn = {urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'p'}
+    const [a, b] = await joinedPeers(2, {rtcConfig: undefined, turnConfig: [turn]})
+    const servers = (a.room.getPeers()[b.id] as RTCPeerConnection).getConfiguration().iceServers!
+    expect(servers.some(s => String(s.urls).includes('stun:'))).to.equal(true)
+    expect(servers.some(s => String(s.urls).includes('turn:127.0.0.1'))).to.equal(true)
+    await closeAll([a, b])
+    const [c, d] = await joinedPeers(2, {rtcConfig: {iceServers: []}, turnConfig: [turn]})
+    expect((c.room.getPeers()[d.id] as RTCPeerConnection).getConfiguration().iceServers).to.deep.equal([])
+    await closeAll([c, d])
+  })
+})
