@@ -65,8 +65,15 @@ export const startSignaling = (options: SignalingOptions) => {
 
   const isInitiator = (peerId: PeerId) => selfId > peerId
 
-  const publishTo = async (peerId: PeerId, message: Message) =>
-    signaling.publish(await options.peerTopic(peerId), JSON.stringify(message))
+  /** Adapters must not throw, but one that does must not break the room. */
+  const publish = (topic: string, message: Message) => {
+    try {
+      signaling.publish(topic, JSON.stringify(message))
+    } catch {
+      // the next announce tries again
+    }
+  }
+  const publishTo = async (peerId: PeerId, message: Message) => publish(await options.peerTopic(peerId), message)
 
   const seal = (to: PeerId, description: RTCSessionDescriptionInit) =>
     encrypt(key, JSON.stringify({from: selfId, to, description} satisfies Sealed))
@@ -173,7 +180,7 @@ export const startSignaling = (options: SignalingOptions) => {
   let delay = options.announceIntervalMs
   const announce = () => {
     if (stopped) return
-    signaling.publish(options.roomTopic, JSON.stringify({t: 'announce', peer: selfId}))
+    publish(options.roomTopic, {t: 'announce', peer: selfId})
     announceTimer = setTimeout(announce, delay)
     delay = Math.min(delay * 2, options.announceMaxIntervalMs)
   }
