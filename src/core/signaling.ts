@@ -18,6 +18,9 @@ import type {PeerId} from './types.js'
  * relay message per `announceMaxIntervalMs`, whatever the number of peers.
  */
 
+/** Sealed payloads remembered to drop duplicates: the same offer arrives once per relay. */
+const seenLimit = 1000
+
 /** How long to gather ICE candidates before sending an offer or answer without the rest. */
 export const iceGatheringTimeoutMs = 3000
 
@@ -60,6 +63,14 @@ export const startSignaling = (options: SignalingOptions) => {
   const {signaling, selfId, key} = options
   const refused = new Set<PeerId>() // peers whose seal did not open: we stop trying them
   const lastHello = new Map<PeerId, number>()
+  const seen = new Set<string>()
+  /** True the first time a sealed payload is seen (each has a fresh IV, so copies are equal strings). */
+  const firstSight = (sealed: string) => {
+    if (seen.has(sealed)) return false
+    if (seen.size >= seenLimit) seen.clear()
+    seen.add(sealed)
+    return true
+  }
   let stopped = false
   let announceTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -161,9 +172,11 @@ export const startSignaling = (options: SignalingOptions) => {
         if (isInitiator(from)) void offerTo(from)
         return
       case 'offer':
-        return void answer(from, message.sealed!)
+        if (firstSight(message.sealed!)) void answer(from, message.sealed!)
+        return
       case 'answer':
-        return void complete(from, message.sealed!)
+        if (firstSight(message.sealed!)) void complete(from, message.sealed!)
+        return
       case 'wrong-key':
         if (refused.has(from)) return
         refused.add(from)
