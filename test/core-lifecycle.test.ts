@@ -115,3 +115,48 @@ describe('connection config', () => {
     await closeAll([c, d])
   })
 })
+
+describe('signaling over unreliable relays', () => {
+  it('every signaling message delivered twice (as with redundant relays) still gives one working connection', async () => {
+    const handlers = new Map<string, Set<(data: string) => void>>()
+    const twice = {
+      on: (topic: string, h: (d: string) => void) => (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
+      off: (topic: string, h: (d: string) => void) => handlers.get(topic)?.delete(h),
+      emit: (topic: string, data: string) => {
+        for (const h of [...(handlers.get(topic) ?? [])]) for (let i = 0; i < 2; i++) setTimeout(() => h(data), i * 5)
+      },
+    }
+    const peers = await joinedPeers(3, {driver: twice}, '/src/strategies/driver.ts')
+    await new Promise(resolve => setTimeout(resolve, 500))
+    for (const p of peers) {
+      expect(p.joins.length, 'each peer joins once').to.equal(2)
+      expect(p.leaves).to.deep.equal([])
+    }
+    const got: unknown[] = []
+    peers[2]!.room.makeAction('x')[1]((d: unknown) => got.push(d))
+    await peers[0]!.room.makeAction('x')[0]('once')
+    expect(got).to.deep.equal(['once'])
+    await closeAll(peers)
+  })
+
+  it('garbage on the signaling topics is ignored', async () => {
+    const handlers = new Map<string, Set<(data: string) => void>>()
+    const noisy = {
+      on: (topic: string, h: (d: string) => void) => (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
+      off: (topic: string, h: (d: string) => void) => handlers.get(topic)?.delete(h),
+      emit: (topic: string, data: string) => {
+        const garbage = ['not json', '{"t":"offer"}', '{"t":"offer","peer":"x","sealed":"AAAA.BBBB"}', 'null', '[]', '{"t":"announce","peer":12}', '{"t":"answer","peer":"zzzzzzzzzzzzzzzzzzzz","sealed":"x"}']
+        for (const h of [...(handlers.get(topic) ?? [])]) {
+          for (const g of garbage) h(g as string)
+          setTimeout(() => h(data))
+        }
+      },
+    }
+    const peers = await joinedPeers(2, {driver: noisy}, '/src/strategies/driver.ts')
+    const got: unknown[] = []
+    peers[1]!.room.makeAction('x')[1]((d: unknown) => got.push(d))
+    await peers[0]!.room.makeAction('x')[0]('through the noise')
+    expect(got).to.deep.equal(['through the noise'])
+    await closeAll(peers)
+  })
+})

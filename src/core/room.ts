@@ -248,11 +248,11 @@ const createRoom = <C extends BaseRoomConfig>(
     forget()
     clearInterval(keepaliveTimer)
     removeEventListener?.('pagehide', onPageHide)
+    // Goodbyes go out synchronously: on pagehide nothing after the first await may run.
+    const open = openPeers()
+    for (const peer of open) peer.send(encodeControl({t: 'leave'}))
     await ready
     stopSignaling?.()
-    const goodbye = encodeControl({t: 'leave'})
-    const open = openPeers()
-    for (const peer of open) peer.send(goodbye)
     if (open.length) {
       const deadline = Date.now() + goodbyeDrainMs
       while (Date.now() < deadline && open.some(peer => peer.channel.bufferedAmount > 0))
