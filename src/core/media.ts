@@ -74,6 +74,8 @@ export const createMedia = (events: MediaEvents) => {
         remote.streamMeta.set(message.streamId, message.meta)
       else if (message.t === 'track' && typeof message.trackId === 'string') {
         remote.trackMeta.set(message.trackId, message.meta)
+        // Chromium keeps the sender's track id on the far side (from the SDP's msid); the spec
+        // lets a browser make up its own, so also remember the latest track meta per stream.
         if (message.streamId) remote.trackMeta.set(`${message.streamId}|`, message.meta)
       }
     },
