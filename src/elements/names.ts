@@ -1,0 +1,55 @@
+/**
+ * Every tag, event and attribute name the elements use, in one place: code refers to these
+ * constants, so a typo is a type error rather than a listener that never fires.
+ */
+
+export const tags = {
+  room: 'p2p-room',
+  action: 'p2p-action',
+  fileSend: 'p2p-file-send',
+  videoGrid: 'p2p-video-grid',
+  peerList: 'p2p-peer-list',
+} as const
+export type TagName = (typeof tags)[keyof typeof tags]
+
+export const events = {
+  /** This page joined the room (its strategy loaded and signaling started). */
+  join: 'p2p-join',
+  /** This page left the room (attributes changed, element removed, or `leave()` called). */
+  leave: 'p2p-leave',
+  peerJoin: 'p2p-peer-join',
+  peerLeave: 'p2p-peer-leave',
+  stream: 'p2p-stream',
+  track: 'p2p-track',
+  joinError: 'p2p-join-error',
+  error: 'p2p-error',
+  data: 'p2p-data',
+  progress: 'p2p-progress',
+  fileProgress: 'p2p-file-progress',
+  fileReceived: 'p2p-file-received',
+  fileError: 'p2p-file-error',
+  mediaError: 'p2p-media-error',
+} as const
+export type EventName = (typeof events)[keyof typeof events]
+
+export const attributes = {
+  appId: 'app-id',
+  room: 'room',
+  strategy: 'strategy',
+  password: 'password',
+  relayUrls: 'relay-urls',
+  relayRedundancy: 'relay-redundancy',
+  supabaseKey: 'supabase-key',
+  rootPath: 'root-path',
+  maxMessageSize: 'max-message-size',
+  joined: 'joined',
+  name: 'name',
+  accept: 'accept',
+  multiple: 'multiple',
+  maxSize: 'max-size',
+  autoDownload: 'auto-download',
+  audio: 'audio',
+  video: 'video',
+  showSelf: 'show-self',
+  mirrorSelf: 'mirror-self',
+} as const

@@ -1,0 +1,79 @@
+import {LitElement} from 'lit'
+import {property} from 'lit/decorators.js'
+import type {DataPayload, Metadata, TargetPeers} from '../core/types.js'
+import {errorDetail, fire} from './events.js'
+import {attributes, events} from './names.js'
+import type {P2PRoom} from './p2p-room.js'
+import {RoomLink} from './room-link.js'
+
+/**
+ * One named channel of messages between the peers of a room: `send()` data of any kind
+ * (text, JSON, binary, Blob), hear it as `p2p-data`. Invisible. Several `<p2p-action>`s
+ * with the same name in one room all hear every message; messages that arrive before
+ * anything listens are kept (up to 100 per action) and delivered when it does.
+ *
+ * @summary Send and receive messages of one kind between the peers of a room.
+ *
+ * @fires {CustomEvent<DataDetail>} p2p-data - A message arrived: `{data, peerId, metadata}`. Binary arrives as an ArrayBuffer.
+ * @fires {CustomEvent<ProgressDetail>} p2p-progress - Progress of a message in either direction: `{fraction, peerId, metadata, direction}` with direction 'send' or 'receive'.
+ * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it, or a send failed (the send promise also rejects).
+ */
+export class P2PAction extends LitElement {
+  /** The action's name, the same on every peer (at most 32 bytes of UTF-8). */
+  @property({attribute: attributes.name, reflect: true}) name = ''
+  /** The id of the `<p2p-room>` to use when this element is not inside it. */
+  @property({attribute: attributes.room, reflect: true}) room?: string
+
+  #link = new RoomLink(this, room => this.#subscribe(room))
+  #unsubscribe?: () => void
+
+  /** The `<p2p-room>` this action belongs to, once found. */
+  get roomElement(): P2PRoom | undefined {
+    return this.#link.room
+  }
+
+  /**
+   * Sends `data` to every peer, or to `targets` (a peer id or a list); waits for the room to
+   * join first. Resolves when every target has received it; rejects with a P2PError
+   * (`code` 'peer-left', 'rejected', 'too-large', ...), also fired as `p2p-error`.
+   */
+  async send(data: DataPayload, targets?: TargetPeers, metadata?: Metadata): Promise<void> {
+    const room = this.#link.room
+    try {
+      if (!room) throw new Error(`p2p-action "${this.name}": it has no <p2p-room> yet; put it inside one or set room="id"`)
+      if (!this.name) throw new Error('p2p-action: set its name attribute before sending (the same name on every peer)')
+      await room.sendAction(this.name, data, targets, metadata, (fraction, peerId) =>
+        fire(this, events.progress, {fraction, peerId, metadata, direction: 'send'}),
+      )
+    } catch (error) {
+      fire(this, events.error, errorDetail(error))
+      throw error
+    }
+  }
+
+  protected override createRenderRoot() {
+    return this
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>) {
+    if (changed.has('room')) this.#link.relink()
+    if (changed.has('name')) this.#subscribe(this.#link.room)
+  }
+
+  #subscribe(room: P2PRoom | undefined) {
+    this.#unsubscribe?.()
+    this.#unsubscribe = undefined
+    if (!room || !this.name) return
+    this.#unsubscribe = room.subscribeAction(this.name, {
+      data: (data, peerId, metadata) => fire(this, events.data, {data, peerId, metadata}),
+      progress: (fraction, peerId, metadata) =>
+        fire(this, events.progress, {fraction, peerId, metadata, direction: 'receive'}),
+    })
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'p2p-action': P2PAction
+  }
+}

@@ -1,0 +1,420 @@
+import {LitElement, css, html, nothing} from 'lit'
+import {property, query, state} from 'lit/decorators.js'
+import {randomId} from '../core/ids.js'
+import type {PeerId} from '../core/types.js'
+import {errorDetail, fire, type FileMeta} from './events.js'
+import {formatBytes, percent, shortId} from './format.js'
+import {attributes, events} from './names.js'
+import type {P2PRoom} from './p2p-room.js'
+import {RoomLink} from './room-link.js'
+
+/** The action files travel on unless the `name` attribute says otherwise. */
+const defaultActionName = 'file'
+/** Longest file name kept from a peer; longer ones are cut (names come from other people). */
+const maxNameLength = 200
+
+type Outgoing = {meta: FileMeta; progress: Record<PeerId, number>; failed: Record<PeerId, string>}
+type Incoming = {meta: FileMeta; peerId: PeerId; fraction: number; file?: File; url?: string}
+
+/** A peer's file description, checked: it comes from someone else's page. */
+const readMeta = (value: unknown): FileMeta | undefined => {
+  const meta = value as Partial<FileMeta> | null
+  if (!meta || typeof meta !== 'object' || typeof meta.id !== 'string' || typeof meta.name !== 'string') return undefined
+  return {
+    id: meta.id.slice(0, 32),
+    name: meta.name.replace(/[/\\\0]/g, '_').slice(0, maxNameLength) || 'file',
+    type: typeof meta.type === 'string' ? meta.type : '',
+    size: Number(meta.size) || 0,
+    lastModified: Number(meta.lastModified) || Date.now(),
+  }
+}
+
+/**
+ * A file-sharing widget: choose or drop files and they go to everyone in the room (or the
+ * peer chosen in its "Send to" list), with a progress bar per file and peer on both sides.
+ * Received files are listed with their size and a download link.
+ *
+ * @summary Send files to the peers of a room, with progress, and download what they send.
+ *
+ * @fires {CustomEvent<FileProgressDetail>} p2p-file-progress - A file moved: `{file, peerId, fraction, direction}`; `file` is its `{id, name, type, size, lastModified}`.
+ * @fires {CustomEvent<FileReceivedDetail>} p2p-file-received - A whole file arrived: `{file: File, peerId}`.
+ * @fires {CustomEvent<FileErrorDetail>} p2p-file-error - A file was not sent: too large, refused, no one to send to, or the peer left: `{file?, peerId?, error, message, code?}`.
+ * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it.
+ *
+ * @csspart dropzone - The area files are dropped on (it holds the button and the target list).
+ * @csspart choose - The "Choose files" button.
+ * @csspart target - The "Send to" `<select>`.
+ * @csspart message - A problem shown to the user (role="alert").
+ * @csspart sent - The list of files being sent.
+ * @csspart received - The list of files received.
+ * @csspart file - One file row in either list.
+ * @csspart file-name - A file's name.
+ * @csspart file-size - A file's size.
+ * @csspart progress - A `<progress>` bar (one per file and peer).
+ * @csspart download - The download link of a received file.
+ *
+ * @cssprop [--p2p-font=inherit] - Font of every p2p element.
+ * @cssprop [--p2p-text=inherit] - Text color.
+ * @cssprop [--p2p-muted=#6b7280] - Secondary text color.
+ * @cssprop [--p2p-accent=#2563eb] - Buttons, links, progress bars and the drop highlight.
+ * @cssprop [--p2p-accent-text=#fff] - Text on the accent color.
+ * @cssprop [--p2p-surface=transparent] - Background of the drop zone.
+ * @cssprop [--p2p-border=#d1d5db] - Border color.
+ * @cssprop [--p2p-radius=8px] - Corner radius of the drop zone and buttons.
+ * @cssprop [--p2p-error=#dc2626] - Color of problem messages.
+ * @cssprop [--p2p-gap=0.5rem] - Space between items.
+ */
+export class P2PFileSend extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+      font: var(--p2p-font, inherit);
+      color: var(--p2p-text, inherit);
+    }
+    [part~='dropzone'] {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: var(--p2p-gap, 0.5rem);
+      padding: calc(var(--p2p-gap, 0.5rem) * 2);
+      border: 2px dashed var(--p2p-border, #d1d5db);
+      border-radius: var(--p2p-radius, 8px);
+      background: var(--p2p-surface, transparent);
+    }
+    [part~='dropzone'].over {
+      border-color: var(--p2p-accent, #2563eb);
+      background: color-mix(in srgb, var(--p2p-accent, #2563eb) 8%, transparent);
+    }
+    .hint {
+      color: var(--p2p-muted, #6b7280);
+      flex: 1 1 10em;
+    }
+    button,
+    select {
+      font: inherit;
+      border-radius: var(--p2p-radius, 8px);
+      padding: 0.35em 0.8em;
+    }
+    [part~='choose'] {
+      background: var(--p2p-accent, #2563eb);
+      color: var(--p2p-accent-text, #fff);
+      border: 0;
+      cursor: pointer;
+    }
+    button:focus-visible,
+    select:focus-visible,
+    a:focus-visible {
+      outline: 2px solid var(--p2p-accent, #2563eb);
+      outline-offset: 2px;
+    }
+    select {
+      border: 1px solid var(--p2p-border, #d1d5db);
+      background: transparent;
+      color: inherit;
+    }
+    input[type='file'] {
+      display: none;
+    }
+    [part~='message'] {
+      color: var(--p2p-error, #dc2626);
+      margin: var(--p2p-gap, 0.5rem) 0 0;
+    }
+    h3 {
+      font-size: 0.85em;
+      font-weight: 600;
+      color: var(--p2p-muted, #6b7280);
+      margin: calc(var(--p2p-gap, 0.5rem) * 2) 0 var(--p2p-gap, 0.5rem);
+      text-transform: uppercase;
+      letter-spacing: 0.04em;
+    }
+    ul {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: var(--p2p-gap, 0.5rem);
+    }
+    [part~='file'] {
+      display: grid;
+      grid-template-columns: minmax(0, 1fr) auto;
+      gap: 0.15rem var(--p2p-gap, 0.5rem);
+      align-items: center;
+    }
+    [part~='file-name'] {
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+      font-weight: 500;
+    }
+    [part~='file-size'],
+    .peer,
+    .pct {
+      color: var(--p2p-muted, #6b7280);
+      font-size: 0.9em;
+      font-variant-numeric: tabular-nums;
+    }
+    .bar {
+      grid-column: 1 / -1;
+      display: grid;
+      grid-template-columns: 6em minmax(0, 1fr) 3.5em;
+      gap: var(--p2p-gap, 0.5rem);
+      align-items: center;
+    }
+    .pct {
+      text-align: right;
+    }
+    .failed {
+      color: var(--p2p-error, #dc2626);
+    }
+    progress {
+      width: 100%;
+      height: 0.5em;
+      accent-color: var(--p2p-accent, #2563eb);
+    }
+    [part~='download'] {
+      color: var(--p2p-accent, #2563eb);
+      font-weight: 500;
+    }
+  `
+
+  /** The action files travel on; the same on every peer. Two widgets with different names are separate. */
+  @property({attribute: attributes.name, reflect: true}) name = defaultActionName
+  /** The id of the `<p2p-room>` to use when this element is not inside it. */
+  @property({attribute: attributes.room, reflect: true}) room?: string
+  /** File types the picker offers, as in `<input type="file" accept>` (e.g. "image/*,.pdf"). */
+  @property({attribute: attributes.accept}) accept = ''
+  /** Allow choosing several files at once. */
+  @property({attribute: attributes.multiple, type: Boolean}) multiple = false
+  /** Largest file this widget sends, in bytes; bigger ones are refused with a message. */
+  @property({attribute: attributes.maxSize, type: Number}) maxSize?: number
+  /** Save received files at once instead of only listing them. */
+  @property({attribute: attributes.autoDownload, type: Boolean}) autoDownload = false
+  /** Display names by peer id, used in the target list and progress rows. Property only. */
+  @property({attribute: false}) names: Record<PeerId, string> = {}
+
+  @state() private outgoing: Outgoing[] = []
+  @state() private incoming: Incoming[] = []
+  @state() private message = ''
+  @state() private over = false
+  @state() private target = ''
+
+  @query('input[type=file]') private input!: HTMLInputElement
+
+  #link = new RoomLink(this, (room, previous) => this.#watch(room, previous))
+  #unsubscribe?: () => void
+  #onPeers = () => {
+    if (this.target && !this.#link.room?.peers.includes(this.target)) this.target = ''
+    this.requestUpdate()
+  }
+
+  /** Files received so far, with who sent each. Read-only. */
+  get received(): {file: File; peerId: PeerId}[] {
+    return this.incoming.flatMap(({file, peerId}) => (file ? [{file, peerId}] : []))
+  }
+
+  /**
+   * Sends files to `targets` (a peer id or list; default: the "Send to" choice, else everyone).
+   * Resolves when every file reached every target or failed; failures show in the widget and
+   * fire `p2p-file-error`.
+   */
+  async sendFiles(files: Iterable<File> | ArrayLike<File>, targets?: PeerId | PeerId[]): Promise<void> {
+    const room = this.#link.room
+    this.message = ''
+    const list = Array.from(files)
+    if (!room) return this.#fail(`There is no room to send in: put this widget inside a <p2p-room>.`, 'no-room')
+    for (const file of list) {
+      if (this.maxSize !== undefined && file.size > this.maxSize) {
+        this.#fail(`${file.name} is ${formatBytes(file.size)}; files up to ${formatBytes(this.maxSize)} can be sent.`, 'too-large', this.#metaOf(file))
+        continue
+      }
+      const to = targets === undefined ? (this.target ? [this.target] : [...room.peers]) : ([] as PeerId[]).concat(targets)
+      if (!to.length) {
+        this.#fail(`No one else is in the room yet: ${file.name} was not sent.`, 'no-peers', this.#metaOf(file))
+        continue
+      }
+      await this.#send(room, file, to)
+    }
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback()
+    for (const {url} of this.incoming) if (url) URL.revokeObjectURL(url)
+    this.incoming = []
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>) {
+    if (changed.has('room')) this.#link.relink()
+    if (changed.has('name')) this.#subscribe(this.#link.room)
+  }
+
+  #metaOf(file: File): FileMeta {
+    return {id: randomId(12), name: file.name, type: file.type, size: file.size, lastModified: file.lastModified}
+  }
+
+  #fail(message: string, code: string, file?: FileMeta, peerId?: PeerId, error = new Error(message)) {
+    this.message = message
+    fire(this, events.fileError, {...(file ? {file} : {}), ...(peerId ? {peerId} : {}), error, message, code})
+  }
+
+  async #send(room: P2PRoom, file: File, targets: PeerId[]) {
+    const meta = this.#metaOf(file)
+    const row: Outgoing = {meta, progress: Object.fromEntries(targets.map(id => [id, 0])), failed: {}}
+    this.outgoing = [row, ...this.outgoing]
+    const progress = (fraction: number, peerId: PeerId) => {
+      row.progress[peerId] = fraction
+      this.requestUpdate()
+      fire(this, events.fileProgress, {file: meta, peerId, fraction, direction: 'send'})
+    }
+    // One send per peer, so each peer's success or failure is its own.
+    await Promise.all(
+      targets.map(peerId =>
+        room.sendAction(this.name, file, peerId, meta, progress).then(
+          () => progress(1, peerId),
+          error => {
+            const {message, code} = errorDetail(error)
+            row.failed[peerId] = code === 'too-large' ? 'too large for them' : code === 'peer-left' ? 'they left' : 'failed'
+            this.requestUpdate()
+            this.#fail(`${file.name} did not reach ${this.#label(peerId)}: ${message}`, code ?? 'failed', meta, peerId, error)
+          },
+        ),
+      ),
+    )
+  }
+
+  #watch(room: P2PRoom | undefined, previous: P2PRoom | undefined) {
+    for (const name of [events.peerJoin, events.peerLeave, events.join, events.leave]) {
+      previous?.removeEventListener(name, this.#onPeers)
+      room?.addEventListener(name, this.#onPeers)
+    }
+    this.#subscribe(room)
+  }
+
+  #subscribe(room: P2PRoom | undefined) {
+    this.#unsubscribe?.()
+    this.#unsubscribe = room?.subscribeAction(this.name, {
+      progress: (fraction, peerId, metadata) => {
+        const meta = readMeta(metadata)
+        if (!meta) return
+        this.#incoming(meta, peerId).fraction = fraction
+        this.requestUpdate()
+        fire(this, events.fileProgress, {file: meta, peerId, fraction, direction: 'receive'})
+      },
+      data: (data, peerId, metadata) => {
+        const meta = readMeta(metadata)
+        if (!meta || !(data instanceof ArrayBuffer)) return
+        const row = this.#incoming(meta, peerId)
+        const file = new File([data], meta.name, {type: meta.type, lastModified: meta.lastModified})
+        Object.assign(row, {fraction: 1, file, url: URL.createObjectURL(file)})
+        this.requestUpdate()
+        fire(this, events.fileReceived, {file, peerId})
+        if (this.autoDownload) this.#download(row)
+      },
+    })
+  }
+
+  #incoming(meta: FileMeta, peerId: PeerId): Incoming {
+    const found = this.incoming.find(row => row.peerId === peerId && row.meta.id === meta.id)
+    if (found) return found
+    const row: Incoming = {meta, peerId, fraction: 0}
+    this.incoming = [row, ...this.incoming]
+    return row
+  }
+
+  #download({url, meta}: Incoming) {
+    if (!url) return
+    const link = Object.assign(document.createElement('a'), {href: url, download: meta.name})
+    link.click()
+  }
+
+  #label(peerId: PeerId) {
+    return this.names[peerId] ?? shortId(peerId)
+  }
+
+  #onPick = () => {
+    const files = [...(this.input.files ?? [])]
+    this.input.value = '' // choosing the same file again still sends it
+    if (files.length) void this.sendFiles(files)
+  }
+
+  #onDrop = (event: DragEvent) => {
+    event.preventDefault()
+    this.over = false
+    const files = [...(event.dataTransfer?.files ?? [])]
+    if (files.length) void this.sendFiles(this.multiple ? files : files.slice(0, 1))
+  }
+
+  #onDragOver = (event: DragEvent) => {
+    if (!event.dataTransfer?.types.includes('Files')) return
+    event.preventDefault()
+    event.dataTransfer.dropEffect = 'copy'
+    this.over = true
+  }
+
+  #bar(label: string, fraction: number, failed?: string) {
+    return html`<div class="bar">
+      <span class="peer" title=${label}>${label}</span>
+      <progress part="progress" max="1" .value=${fraction} aria-label=${`${label}: ${percent(fraction)}`}></progress>
+      <span class="pct ${failed ? 'failed' : ''}">${failed ?? percent(fraction)}</span>
+    </div>`
+  }
+
+  override render() {
+    const room = this.#link.room
+    const peers = room?.peers ?? []
+    return html`
+      <div
+        part="dropzone"
+        class=${this.over ? 'over' : ''}
+        @dragover=${this.#onDragOver}
+        @dragleave=${() => (this.over = false)}
+        @drop=${this.#onDrop}
+      >
+        <button part="choose" type="button" @click=${() => this.input.click()} ?disabled=${!room}>
+          ${this.multiple ? 'Choose files' : 'Choose a file'}
+        </button>
+        <span class="hint">or drop ${this.multiple ? 'them' : 'it'} here</span>
+        <label>
+          Send to
+          <select part="target" .value=${this.target} @change=${(e: Event) => (this.target = (e.target as HTMLSelectElement).value)}>
+            <option value="">everyone (${peers.length})</option>
+            ${peers.map(id => html`<option value=${id} ?selected=${id === this.target}>${this.#label(id)}</option>`)}
+          </select>
+        </label>
+        <input type="file" tabindex="-1" aria-hidden="true" accept=${this.accept} ?multiple=${this.multiple} @change=${this.#onPick} />
+      </div>
+      ${this.message ? html`<p part="message" role="alert">${this.message}</p>` : nothing}
+      ${this.outgoing.length
+        ? html`<h3>Sent</h3>
+            <ul part="sent">
+              ${this.outgoing.map(
+                ({meta, progress, failed}) => html`<li part="file" data-file=${meta.name}>
+                  <span part="file-name" title=${meta.name}>${meta.name}</span>
+                  <span part="file-size">${formatBytes(meta.size)}</span>
+                  ${Object.entries(progress).map(([peerId, fraction]) => this.#bar(`to ${this.#label(peerId)}`, fraction, failed[peerId]))}
+                </li>`,
+              )}
+            </ul>`
+        : nothing}
+      ${this.incoming.length
+        ? html`<h3>Received</h3>
+            <ul part="received">
+              ${this.incoming.map(
+                ({meta, peerId, fraction, url}) => html`<li part="file" data-file=${meta.name}>
+                  <span part="file-name" title=${meta.name}>${meta.name}</span>
+                  ${url
+                    ? html`<a part="download" href=${url} download=${meta.name}>Download ${formatBytes(meta.size)}</a>`
+                    : html`<span part="file-size">${formatBytes(meta.size)}</span>`}
+                  ${this.#bar(`from ${this.#label(peerId)}`, fraction)}
+                </li>`,
+              )}
+            </ul>`
+        : nothing}
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'p2p-file-send': P2PFileSend
+  }
+}

@@ -1,0 +1,158 @@
+import {LitElement, css, html, nothing} from 'lit'
+import {property, state} from 'lit/decorators.js'
+import type {PeerId} from '../core/types.js'
+import {shortId} from './format.js'
+import {attributes, events} from './names.js'
+import type {P2PRoom} from './p2p-room.js'
+import {RoomLink} from './room-link.js'
+
+/** How often each peer is pinged: often enough to feel live, rare enough to cost nothing. */
+const pingIntervalMs = 2_000
+/** Round trips under these bounds show as good / fair; anything slower as poor. */
+const goodRttMs = 100
+const fairRttMs = 300
+
+/**
+ * Who is in the room: this page first, then each peer with a live round-trip time from
+ * `ping`, and the name the page gave it in `names`.
+ *
+ * @summary The people in a room, with their round-trip times.
+ *
+ * @csspart list - The `<ul>` of peers.
+ * @csspart peer - One `<li>` per peer (also this page's, which has part `peer self`).
+ * @csspart self - This page's own `<li>`.
+ * @csspart name - A peer's name (or short id).
+ * @csspart rtt - A peer's round-trip time, e.g. "23 ms".
+ * @csspart empty - The message shown when no one else is here.
+ *
+ * @cssprop [--p2p-font=inherit] - Font of every p2p element.
+ * @cssprop [--p2p-text=inherit] - Text color.
+ * @cssprop [--p2p-muted=#6b7280] - Color of secondary text (ids, round-trip times).
+ * @cssprop [--p2p-good=#16a34a] - Dot color of a peer with a round trip under 100 ms.
+ * @cssprop [--p2p-fair=#d97706] - Dot color of a peer under 300 ms.
+ * @cssprop [--p2p-poor=#dc2626] - Dot color of a slower peer.
+ * @cssprop [--p2p-gap=0.5rem] - Space between items.
+ */
+export class P2PPeerList extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+      font: var(--p2p-font, inherit);
+      color: var(--p2p-text, inherit);
+    }
+    ul {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: calc(var(--p2p-gap, 0.5rem) / 2);
+    }
+    li {
+      display: flex;
+      align-items: center;
+      gap: var(--p2p-gap, 0.5rem);
+    }
+    .dot {
+      width: 0.6em;
+      height: 0.6em;
+      border-radius: 50%;
+      background: var(--p2p-muted, #6b7280);
+      flex: none;
+    }
+    .good {
+      background: var(--p2p-good, #16a34a);
+    }
+    .fair {
+      background: var(--p2p-fair, #d97706);
+    }
+    .poor {
+      background: var(--p2p-poor, #dc2626);
+    }
+    [part~='rtt'],
+    .you,
+    [part~='empty'] {
+      color: var(--p2p-muted, #6b7280);
+      font-variant-numeric: tabular-nums;
+    }
+    [part~='rtt'] {
+      margin-left: auto;
+    }
+  `
+
+  /** Display names by peer id (this page's id included), e.g. `{[room.selfId]: 'Ada'}`. Property only. */
+  @property({attribute: false}) names: Record<PeerId, string> = {}
+  /** The id of the `<p2p-room>` to show when this element is not inside it. */
+  @property({attribute: attributes.room, reflect: true}) room?: string
+
+  /** Latest round-trip time per peer, in milliseconds. Read-only. */
+  @state() rtts: Record<PeerId, number> = {}
+
+  #link = new RoomLink(this, (room, previous) => this.#watch(room, previous))
+  #timer?: ReturnType<typeof setInterval>
+  #onPeers = () => {
+    this.#pingAll()
+    this.requestUpdate()
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback()
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>) {
+    if (changed.has('room')) this.#link.relink()
+  }
+
+  #watch(room: P2PRoom | undefined, previous: P2PRoom | undefined) {
+    for (const name of [events.peerJoin, events.peerLeave, events.join, events.leave]) {
+      previous?.removeEventListener(name, this.#onPeers)
+      room?.addEventListener(name, this.#onPeers)
+    }
+    clearInterval(this.#timer)
+    this.#timer = room ? setInterval(() => this.#pingAll(), pingIntervalMs) : undefined
+    this.rtts = {}
+    this.#pingAll()
+  }
+
+  #pingAll() {
+    const room = this.#link.room
+    if (!room?.instance) return
+    const peers = room.peers
+    this.rtts = Object.fromEntries(Object.entries(this.rtts).filter(([id]) => peers.includes(id)))
+    for (const peerId of peers)
+      room.instance
+        .ping(peerId)
+        .then(ms => (this.rtts = {...this.rtts, [peerId]: ms}))
+        .catch(() => {}) // the peer left meanwhile: its row goes with the peer-leave event
+  }
+
+  override render() {
+    const room = this.#link.room
+    if (!room) return nothing
+    const label = (peerId: PeerId) => this.names[peerId] ?? shortId(peerId)
+    const quality = (ms: number | undefined) =>
+      ms === undefined ? '' : ms < goodRttMs ? 'good' : ms < fairRttMs ? 'fair' : 'poor'
+    return html`<ul part="list" aria-label="people in this room">
+      <li part="peer self" title=${room.selfId}>
+        <span class="dot good" aria-hidden="true"></span>
+        <span part="name">${label(room.selfId)}</span><span class="you">(you)</span>
+      </li>
+      ${room.peers.map(peerId => {
+        const ms = this.rtts[peerId]
+        return html`<li part="peer" title=${peerId} data-peer=${peerId}>
+          <span class="dot ${quality(ms)}" aria-hidden="true"></span>
+          <span part="name">${label(peerId)}</span>
+          <span part="rtt" aria-label="round-trip time">${ms === undefined ? '…' : `${Math.round(ms)} ms`}</span>
+        </li>`
+      })}
+      ${room.peers.length ? nothing : html`<li part="empty">${room.joined ? 'No one else is here yet' : 'Joining…'}</li>`}
+    </ul>`
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'p2p-peer-list': P2PPeerList
+  }
+}

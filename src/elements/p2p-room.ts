@@ -1,0 +1,281 @@
+import {LitElement, css, html} from 'lit'
+import {property} from 'lit/decorators.js'
+import {selfId as pageId} from '../core/ids.js'
+import type {BaseRoomConfig, DataPayload, Metadata, PeerId, Room, TargetPeers} from '../core/types.js'
+import {errorDetail, fire} from './events.js'
+import {attributes, events} from './names.js'
+import {defaultStrategy, loadStrategy} from './strategies.js'
+
+/** What a child element (`<p2p-action>`, `<p2p-file-send>`) hears of one named action. */
+export type ActionListener = {
+  data?: (data: unknown, peerId: PeerId, metadata?: Metadata) => void
+  progress?: (fraction: number, peerId: PeerId, metadata?: Metadata) => void
+}
+
+type Joined = {key: string; config: object | undefined; room: Room; appId: string; roomId: string; strategy: string}
+type Waiter = {resolve: (room: Room) => void; reject: (error: Error) => void}
+
+/**
+ * A peer-to-peer room: joins when it is in the page with an `app-id` and a `room`, leaves
+ * when removed, and rejoins when its attributes change. Child elements use it by ancestry,
+ * or from anywhere with `room="id-of-this-element"`.
+ *
+ * One `<p2p-room>` per (app-id, room) per page: the core gives both the same room.
+ *
+ * @summary A peer-to-peer room over a signaling strategy; the parent of the other p2p elements.
+ *
+ * @slot - Anything: typically `<p2p-action>`, `<p2p-file-send>`, `<p2p-video-grid>`, `<p2p-peer-list>` and your own UI.
+ *
+ * @fires {CustomEvent<JoinDetail>} p2p-join - This page joined: `{appId, roomId, strategy, selfId, room}`.
+ * @fires {CustomEvent<LeaveDetail>} p2p-leave - This page left the room: `{appId, roomId, strategy}`.
+ * @fires {CustomEvent<PeerDetail>} p2p-peer-join - A peer connected: `{peerId}`.
+ * @fires {CustomEvent<PeerDetail>} p2p-peer-leave - A peer left or went silent: `{peerId}`.
+ * @fires {CustomEvent<StreamDetail>} p2p-stream - A peer sent a media stream: `{stream, peerId, metadata}`.
+ * @fires {CustomEvent<TrackDetail>} p2p-track - A peer sent a media track: `{track, stream, peerId, metadata}`.
+ * @fires {CustomEvent<JoinErrorDetail>} p2p-join-error - A peer could not be joined (e.g. wrong password): `{appId, roomId, peerId, error}`.
+ * @fires {CustomEvent<ErrorDetail>} p2p-error - Unknown strategy, a strategy that failed to load, bad config, malformed or oversized messages: `{error, message, code?, peerId?}`.
+ */
+export class P2PRoom extends LitElement {
+  static override styles = css`
+    :host {
+      display: contents;
+    }
+  `
+
+  /** A string unique to your app; peers only meet peers with the same app id. Required to join. */
+  @property({attribute: attributes.appId, reflect: true}) appId?: string
+  /** The room id. Required to join; changing it leaves the old room and joins the new one. */
+  @property({attribute: attributes.room, reflect: true}) room?: string
+  /** Signaling network: nostr (default), mqtt, torrent, supabase, firebase, ipfs, local or driver. */
+  @property({attribute: attributes.strategy, reflect: true}) strategy: string = defaultStrategy
+  /** Shared secret encrypting signaling; peers with another password never connect. */
+  @property({attribute: attributes.password}) password?: string
+  /** Relay (or broker, tracker) URLs, space-separated; replaces the strategy's defaults. */
+  @property({attribute: attributes.relayUrls}) relayUrls?: string
+  /** How many relays to use at once. */
+  @property({attribute: attributes.relayRedundancy, type: Number}) relayRedundancy?: number
+  /** The anon key of your Supabase project (strategy="supabase"). */
+  @property({attribute: attributes.supabaseKey}) supabaseKey?: string
+  /** The database path rooms live under (strategy="firebase"). */
+  @property({attribute: attributes.rootPath}) rootPath?: string
+  /** Largest incoming message in bytes; bigger ones are refused and reported with p2p-error. Default 128 MiB. */
+  @property({attribute: attributes.maxMessageSize, type: Number}) maxMessageSize?: number
+  /**
+   * Config that is not a string (rtcConfig, turnConfig, rtcPolyfill, driver, a firebase app...),
+   * merged over the attributes. Setting a new object rejoins.
+   */
+  @property({attribute: false}) config?: Partial<BaseRoomConfig> & Record<string, unknown>
+
+  /** True while in a room. Read-only; reflected as an attribute for CSS (`p2p-room[joined]`). */
+  @property({attribute: attributes.joined, type: Boolean, reflect: true}) joined = false
+  /** Ids of the peers currently connected, kept current. Read-only. */
+  @property({attribute: false}) peers: PeerId[] = []
+  /** The core `Room` while joined (for makeAction, addStream, ping...), else undefined. Read-only. */
+  @property({attribute: false}) instance?: Room
+
+  /** This page's peer id, the same in every room. */
+  get selfId(): PeerId {
+    return pageId
+  }
+
+  /** Media streams peers are sending now, by peer id (kept so late-connecting children see them). */
+  get streams(): ReadonlyMap<PeerId, readonly MediaStream[]> {
+    return this.#streams
+  }
+
+  #joined?: Joined
+  #generation = 0
+  #syncQueued = false
+  #waiters: Waiter[] = []
+  #actions = new Map<string, Set<ActionListener>>()
+  #streams = new Map<PeerId, MediaStream[]>()
+
+  override connectedCallback() {
+    super.connectedCallback()
+    this.#scheduleSync()
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback()
+    // Checked a task later, so moving the element within the page does not leave and rejoin.
+    this.#scheduleSync()
+  }
+
+  protected override updated(changed: Map<PropertyKey, unknown>) {
+    const joinKeys: PropertyKey[] = [
+      'appId',
+      'room',
+      'strategy',
+      'password',
+      'relayUrls',
+      'relayRedundancy',
+      'supabaseKey',
+      'rootPath',
+      'maxMessageSize',
+      'config',
+    ]
+    if (joinKeys.some(key => changed.has(key))) this.#scheduleSync()
+  }
+
+  override render() {
+    return html`<slot></slot>`
+  }
+
+  /** Listens to one named action; the room owns the single core registration and fans out. */
+  subscribeAction(name: string, listener: ActionListener): () => void {
+    let listeners = this.#actions.get(name)
+    if (!listeners) {
+      this.#actions.set(name, (listeners = new Set()))
+      if (this.#joined) this.#bindAction(this.#joined.room, name)
+    }
+    listeners.add(listener)
+    return () => listeners.delete(listener)
+  }
+
+  /** Sends on a named action once the room is joined; resolves when every target has it. */
+  async sendAction(
+    name: string,
+    data: DataPayload,
+    targets?: TargetPeers,
+    metadata?: Metadata,
+    onProgress?: (fraction: number, peerId: PeerId) => void,
+  ): Promise<void> {
+    const room = await this.ready()
+    return room.makeAction(name).send(data, targets, metadata, onProgress)
+  }
+
+  /** The core room once joined: resolves at once when joined, rejects if joining fails. */
+  ready(): Promise<Room> {
+    if (this.#joined) return Promise.resolve(this.#joined.room)
+    if (!this.isConnected)
+      return Promise.reject(new Error('p2p-room is not in the page: add it to the document to join its room'))
+    return new Promise((resolve, reject) => this.#waiters.push({resolve, reject}))
+  }
+
+  /** Round-trip time to a peer in milliseconds. */
+  async ping(peerId: PeerId): Promise<number> {
+    return (await this.ready()).ping(peerId)
+  }
+
+  #attributeConfig() {
+    const fromAttributes = {
+      appId: this.appId,
+      password: this.password || undefined,
+      relayUrls: this.relayUrls?.trim() ? this.relayUrls.trim().split(/\s+/) : undefined,
+      relayRedundancy: this.relayRedundancy,
+      supabaseKey: this.supabaseKey,
+      rootPath: this.rootPath,
+      maxMessageSize: this.maxMessageSize,
+    }
+    return Object.fromEntries(Object.entries(fromAttributes).filter(([, value]) => value != null))
+  }
+
+  #scheduleSync() {
+    if (this.#syncQueued) return
+    this.#syncQueued = true
+    setTimeout(() => {
+      this.#syncQueued = false
+      this.#sync()
+    })
+  }
+
+  /** Brings the joined room in line with the attributes: leave, join, or both. */
+  #sync() {
+    const fromAttributes = this.#attributeConfig()
+    const config = {...fromAttributes, ...this.config} as BaseRoomConfig
+    const roomId = this.room ?? ''
+    const wanted = this.isConnected && config.appId && roomId
+    // The config object may hold functions and circular objects: it is compared by identity.
+    const key = JSON.stringify([this.strategy, roomId, fromAttributes])
+    const current = this.#joined
+    if (current && wanted && current.key === key && current.config === this.config) return
+    if (!current && !wanted) return
+    this.#generation++
+    if (current) this.#leave(current)
+    if (wanted) void this.#join(this.#generation, key, config, roomId)
+  }
+
+  async #join(generation: number, key: string, config: BaseRoomConfig, roomId: string) {
+    const strategy = this.strategy
+    let room: Room
+    try {
+      const module = await loadStrategy(strategy)
+      if (generation !== this.#generation) return
+      room = module.joinRoom(config, roomId, details => fire(this, events.joinError, details))
+    } catch (error) {
+      if (generation !== this.#generation) return
+      fire(this, events.error, errorDetail(error))
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(error as Error)
+      return
+    }
+
+    room.onPeerJoin(peerId => {
+      this.peers = Object.keys(room.getPeers())
+      fire(this, events.peerJoin, {peerId})
+    })
+    room.onPeerLeave(peerId => {
+      this.peers = Object.keys(room.getPeers())
+      this.#streams.delete(peerId)
+      fire(this, events.peerLeave, {peerId})
+    })
+    room.onPeerStream((stream, peerId, metadata) => {
+      this.#addStream(stream, peerId)
+      fire(this, events.stream, {stream, peerId, metadata})
+    })
+    room.onPeerTrack((track, stream, peerId, metadata) => fire(this, events.track, {track, stream, peerId, metadata}))
+    room.onError(error => fire(this, events.error, errorDetail(error)))
+    for (const name of this.#actions.keys()) this.#bindAction(room, name)
+
+    this.#joined = {key, config: this.config, room, appId: config.appId, roomId, strategy}
+    this.instance = room
+    this.peers = Object.keys(room.getPeers())
+    this.joined = true
+    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: pageId, room})
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve(room)
+  }
+
+  #leave(joined: Joined) {
+    this.#joined = undefined
+    this.instance = undefined
+    this.peers = []
+    this.joined = false
+    this.#streams.clear()
+    joined.room.leave().catch(error => fire(this, events.error, errorDetail(error)))
+    const {appId, roomId, strategy} = joined
+    fire(this, events.leave, {appId, roomId, strategy})
+  }
+
+  #bindAction(room: Room, name: string) {
+    try {
+      const [, onMessage, onProgress] = room.makeAction(name)
+      const listeners = () => [...(this.#actions.get(name) ?? [])]
+      onMessage((data, peerId, metadata) => {
+        for (const listener of listeners()) listener.data?.(data, peerId, metadata)
+      })
+      onProgress((fraction, peerId, metadata) => {
+        for (const listener of listeners()) listener.progress?.(fraction, peerId, metadata)
+      })
+    } catch (error) {
+      fire(this, events.error, errorDetail(error))
+    }
+  }
+
+  #addStream(stream: MediaStream, peerId: PeerId) {
+    const list = this.#streams.get(peerId) ?? []
+    if (list.includes(stream)) return
+    this.#streams.set(peerId, [...list, stream])
+    // A stream whose last track is gone is over; it may be sent again later.
+    stream.addEventListener('removetrack', () => {
+      if (stream.getTracks().length) return
+      const rest = (this.#streams.get(peerId) ?? []).filter(s => s !== stream)
+      if (rest.length) this.#streams.set(peerId, rest)
+      else this.#streams.delete(peerId)
+    })
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'p2p-room': P2PRoom
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Strategies by name, each behind a dynamic import: a page using `strategy="mqtt"` downloads
+ * the mqtt chunk only, never the others (the bundle splits each into its own chunk).
+ */
+import type {JoinRoom, PeerId} from '../core/types.js'
+
+/** What every strategy module exports. */
+export type StrategyModule = {joinRoom: JoinRoom<any>; selfId: PeerId}
+
+export const strategies = {
+  local: () => import('../strategies/local.js'),
+  driver: () => import('../strategies/driver.js'),
+} satisfies Record<string, () => Promise<StrategyModule>>
+
+export type StrategyName = keyof typeof strategies
+
+/** Used when `<p2p-room>` has no `strategy` attribute: public relays, nothing to run yourself. */
+export const defaultStrategy = 'nostr'
+
+export const strategyNames = Object.keys(strategies) as StrategyName[]
+
+export const isStrategyName = (name: string): name is StrategyName => Object.hasOwn(strategies, name)
+
+/** Loads a strategy module by name; the error names the valid values or says what failed to load. */
+export const loadStrategy = async (name: string): Promise<StrategyModule> => {
+  if (!isStrategyName(name))
+    throw new Error(`p2p-room: unknown strategy "${name}"; use one of: ${strategyNames.join(', ')}`)
+  try {
+    return await strategies[name]()
+  } catch (error) {
+    throw new Error(
+      `p2p-room: could not load the "${name}" strategy (${(error as Error)?.message ?? error}); check that its chunk is served next to the bundle, or pick another of: ${strategyNames.join(', ')}`,
+    )
+  }
+}
