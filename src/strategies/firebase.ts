@@ -1,0 +1,196 @@
+/**
+ * `firebase`: peers meet through a Firebase Realtime Database. `appId` is its databaseURL
+ * (https://PROJECT-default-rtdb.firebaseio.com), or pass an initialized app as
+ * `firebaseApp` (then `appId` only needs to be unique to your app).
+ *
+ * Layout under `rootPath` (default `__p2p_elements__`); give it read/write rules:
+ *   ROOT/signals/TOPIC/PUSHKEY = {m}   messages, removed by whoever reads them
+ *   ROOT/presence/ROOMTOPIC/PEERID     one entry per peer in a room, removed on disconnect
+ * Topics are hashes, so the database never holds app or room names in clear.
+ */
+import {deleteApp, initializeApp, type FirebaseApp} from 'firebase/app'
+import {
+  getDatabase,
+  onChildAdded,
+  onDisconnect,
+  onValue,
+  push,
+  ref,
+  remove,
+  set,
+  type Database,
+  type DatabaseReference,
+} from 'firebase/database'
+import {createJoinRoom, defineStrategy, roomTopicOf, selfId, type BaseRoomConfig} from '../core/index.js'
+
+export type FirebaseRoomConfig = BaseRoomConfig & {
+  /** An app you initialized yourself (`initializeApp({databaseURL, ...})`); otherwise appId is the databaseURL. */
+  firebaseApp?: FirebaseApp
+  /** Where in the database our entries live. Default `__p2p_elements__`. */
+  rootPath?: string
+}
+
+export const defaultRootPath = '__p2p_elements__'
+
+/**
+ * Messages older than this when we subscribe are leftovers (their sender left before anyone
+ * read them): dropped. Generous, because push-key times come from each client's clock
+ * corrected by its own estimate of the server offset.
+ */
+const staleAfterMs = 30_000
+
+/**
+ * Our own messages stay this long before we delete them (others delete what they read at
+ * once), so a peer whose listener reaches the server a moment after our publish still
+ * hears it instead of waiting for the next announce.
+ */
+const ownMessageLingerMs = 5_000
+
+/** Firebase push keys start with 8 characters of milliseconds since 1970, in this alphabet. */
+const pushAlphabet = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'
+const pushKeyTime = (key: string): number => {
+  let time = 0
+  for (const char of key.slice(0, 8)) time = time * 64 + pushAlphabet.indexOf(char)
+  return time
+}
+
+const databaseUrlOf = (config: FirebaseRoomConfig) => (config.firebaseApp ? undefined : config.appId)
+
+/** One app per databaseURL in a page, shared by its rooms and getOccupants; deleted when none uses it. */
+const apps = new Map<string, {app: FirebaseApp; users: number}>()
+let appCount = 0
+
+const acquireDatabase = (config: FirebaseRoomConfig): {db: Database; release: () => void} => {
+  if (config.firebaseApp) return {db: getDatabase(config.firebaseApp), release: () => {}}
+  const url = databaseUrlOf(config)!
+  let entry = apps.get(url)
+  if (!entry) {
+    entry = {app: initializeApp({databaseURL: url}, `p2p-elements-${++appCount}`), users: 0}
+    apps.set(url, entry)
+  }
+  entry.users++
+  const held = entry
+  return {
+    db: getDatabase(held.app),
+    release: () => {
+      if (--held.users > 0) return
+      apps.delete(url)
+      void deleteApp(held.app).catch(() => {})
+    },
+  }
+}
+
+const pathsOf = (config: FirebaseRoomConfig) => {
+  const root = (config.rootPath ?? defaultRootPath).replace(/^\/+|\/+$/g, '')
+  return {
+    signals: (topic: string) => `${root}/signals/${topic}`,
+    presence: (roomTopic: string) => `${root}/presence/${roomTopic}`,
+  }
+}
+
+const validate = (config: FirebaseRoomConfig) => {
+  if (!config.firebaseApp && !/^(https?|wss?):\/\//.test(config.appId))
+    throw new TypeError(
+      `p2p-elements: the firebase strategy takes your databaseURL as appId (e.g. "https://my-project-default-rtdb.firebaseio.com") or an initialized app as config.firebaseApp; got appId "${config.appId}"`,
+    )
+  if (config.rootPath !== undefined && (typeof config.rootPath !== 'string' || /[.#$[\]]/.test(config.rootPath)))
+    throw new TypeError('p2p-elements: config.rootPath must be a database path without . # $ [ or ]')
+}
+
+export const strategy = defineStrategy<FirebaseRoomConfig>({
+  name: 'firebase',
+  validate,
+  connect: (config, context) => {
+    const {db, release} = acquireDatabase(config)
+    const paths = pathsOf(config)
+    const stops = new Set<() => void>()
+    const mine = new Set<string>() // keys we pushed and have not yet seen come back
+    const lingering = new Map<DatabaseReference, ReturnType<typeof setTimeout>>()
+    let closed = false
+
+    const removeLater = (entry: DatabaseReference) => {
+      if (lingering.has(entry)) return
+      lingering.set(
+        entry,
+        setTimeout(() => {
+          lingering.delete(entry)
+          void remove(entry).catch(() => {})
+        }, ownMessageLingerMs),
+      )
+    }
+
+    const fail = (what: string) => (error: unknown) =>
+      closed || context.onError(`${what} failed: ${(error as Error)?.message ?? error}`)
+
+    // Presence, for getOccupants: (re)written on every (re)connection, removed by the
+    // server when the connection drops. Registered without awaiting the acknowledgement.
+    const presence = ref(db, `${paths.presence(context.roomTopic)}/${context.selfId}`)
+    const stopConnected = onValue(ref(db, '.info/connected'), snapshot => {
+      if (snapshot.val() !== true || closed) return
+      void onDisconnect(presence).remove().catch(fail('registering presence cleanup'))
+      void set(presence, true).catch(fail('writing presence'))
+    })
+
+    return {
+      subscribe: (topic, onMessage) => {
+        const topicRef = ref(db, paths.signals(topic))
+        const since = pushKeyTime(push(topicRef).key!) - staleAfterMs
+        const stop = onChildAdded(
+          topicRef,
+          snapshot => {
+            if (mine.delete(snapshot.key!)) return removeLater(snapshot.ref)
+            const message = snapshot.val()?.m
+            if (pushKeyTime(snapshot.key!) >= since && typeof message === 'string') onMessage(message)
+            void remove(snapshot.ref).catch(() => {}) // read (or stale): nobody needs it again
+          },
+          fail('listening'),
+        )
+        stops.add(stop)
+        return () => {
+          stop()
+          stops.delete(stop)
+        }
+      },
+      publish: (topic, message) => {
+        if (closed) return
+        const entry: DatabaseReference = push(ref(db, paths.signals(topic)))
+        mine.add(entry.key!)
+        // If we vanish before the addressee reads it, the server deletes it for us.
+        void onDisconnect(entry).remove().catch(() => {})
+        void set(entry, {m: message}).catch(fail('publishing'))
+      },
+      close: () => {
+        closed = true
+        stopConnected()
+        for (const stop of stops) stop()
+        stops.clear()
+        for (const [entry, timer] of lingering) clearTimeout(timer), void remove(entry).catch(() => {})
+        lingering.clear()
+        mine.clear()
+        void onDisconnect(presence).cancel().catch(() => {})
+        void remove(presence)
+          .catch(() => {})
+          .finally(release)
+      },
+    }
+  },
+})
+
+/** Ids of the peers present in a room, read from the database without joining it. */
+export const getOccupants = async (config: FirebaseRoomConfig, roomId: string): Promise<string[]> => {
+  validate(config)
+  const topic = await roomTopicOf(config.appId, roomId)
+  const {db, release} = acquireDatabase(config)
+  try {
+    // onValue once rather than get(): it works on every server that speaks the protocol.
+    const value = await new Promise<unknown>((resolve, reject) =>
+      onValue(ref(db, pathsOf(config).presence(topic)), snapshot => resolve(snapshot.val()), reject, {onlyOnce: true}),
+    )
+    return value && typeof value === 'object' ? Object.keys(value) : []
+  } finally {
+    release()
+  }
+}
+
+export const joinRoom = createJoinRoom(strategy)
+export {selfId}
