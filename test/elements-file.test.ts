@@ -1,0 +1,107 @@
+import {expect} from '@open-wc/testing'
+import {closeAll, openElementsPeer, openRoomPeers, roomHtml, type ElementsPeer} from './helpers/elements.js'
+import {until, uniqueRoom} from './helpers/peers.js'
+import {screenshot} from './helpers/screenshot.js'
+
+const bytes = (n: number) => Uint8Array.from({length: n}, (_, i) => (i * 131 + 17) & 255)
+
+/** Chooses files in a peer's widget the way a user does: through its file input. */
+const choose = (peer: ElementsPeer, files: File[]) => {
+  const widget = peer.$('p2p-file-send')
+  const input = widget.shadowRoot.querySelector('input[type=file]')
+  const transfer = new peer.window.DataTransfer()
+  for (const file of files) transfer.items.add(new peer.window.File([file], file.name, {type: file.type}))
+  input.files = transfer.files
+  input.dispatchEvent(new peer.window.Event('change'))
+}
+
+const text = (element: Element) => element.textContent!.replace(/\s+/g, ' ').trim()
+const rows = (peer: ElementsPeer, list: 'sent' | 'received') =>
+  [...peer.$('p2p-file-send').shadowRoot.querySelectorAll(`[part~=${list}] [part~=file]`)] as HTMLElement[]
+const message = (peer: ElementsPeer) => peer.$('p2p-file-send').shadowRoot.querySelector('[part~=message]')
+
+describe('<p2p-file-send>', () => {
+  it('a 5 MB file goes to two peers whole, with progress reaching 100% on every side', async () => {
+    const {peers} = await openRoomPeers(3, '<p2p-file-send multiple></p2p-file-send>')
+    const [a, b, c] = peers as [ElementsPeer, ElementsPeer, ElementsPeer]
+    const content = bytes(5 * 1024 * 1024)
+    choose(a, [new File([content], 'holiday-photos.zip', {type: 'application/zip'})])
+
+    for (const peer of [b, c]) {
+      const received = await until(() => peer.seen('p2p-file-received')[0], 'the file to arrive')
+      const {file, peerId} = received.detail
+      expect(peerId).to.equal(a.$('p2p-room').selfId)
+      expect(file.name).to.equal('holiday-photos.zip')
+      expect(file.type).to.equal('application/zip')
+      expect(file.size).to.equal(content.length)
+      expect(new Uint8Array(await file.arrayBuffer())).to.deep.equal(content)
+      const progress = peer.seen('p2p-file-progress').map(e => e.detail)
+      expect(progress.every(d => d.direction === 'receive' && d.file.name === 'holiday-photos.zip')).to.equal(true)
+      expect(progress.at(-1).fraction).to.equal(1)
+      const [row] = rows(peer, 'received')
+      expect(text(row!)).to.contain('holiday-photos.zip').and.contain('Download 5.2 MB').and.contain('100%')
+      expect(row!.querySelector('a[download]')!.getAttribute('download')).to.equal('holiday-photos.zip')
+    }
+    await until(() => rows(a, 'sent')[0]?.querySelectorAll('progress').length === 2 &&
+      [...rows(a, 'sent')[0]!.querySelectorAll('progress')].every(p => p.value === 1), 'both sender bars full')
+    const sent = a.seen('p2p-file-progress').map(e => e.detail)
+    for (const peer of [b, c])
+      expect(sent.filter(d => d.peerId === peer.$('p2p-room').selfId && d.direction === 'send').at(-1).fraction).to.equal(1)
+    expect(text(rows(a, 'sent')[0]!).match(/100%/g)).to.have.length(2)
+    expect(a.seen('p2p-file-error')).to.have.length(0)
+    await screenshot('file-send')
+    closeAll(peers)
+  })
+
+  it('a file over max-size is not sent: the widget says so and fires p2p-file-error', async () => {
+    const {peers} = await openRoomPeers(2, '<p2p-file-send max-size="1000"></p2p-file-send>')
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
+    choose(a, [new File([bytes(5000)], 'big.bin')])
+    const error = await until(() => a.seen('p2p-file-error')[0], 'p2p-file-error')
+    expect(error.detail).to.deep.include({code: 'too-large'})
+    expect(error.detail.file.name).to.equal('big.bin')
+    expect(text(message(a))).to.equal('big.bin is 5.0 KB; files up to 1.0 KB can be sent.')
+    expect(message(a).getAttribute('role')).to.equal('alert')
+    expect(rows(b, 'received')).to.have.length(0)
+    closeAll(peers)
+  })
+
+  it('a file the receiver refuses (over its max-message-size) shows why on the sender', async () => {
+    const roomId = uniqueRoom('refuse')
+    const a = await openElementsPeer(roomHtml(roomId, '<p2p-file-send></p2p-file-send>'))
+    const b = await openElementsPeer(roomHtml(roomId, '<p2p-file-send></p2p-file-send>', 'max-message-size="10000"'))
+    await until(() => a.$('p2p-room').peers.length === 1, 'peers to meet')
+    choose(a, [new File([bytes(50_000)], 'report.pdf')])
+    const error = await until(() => a.seen('p2p-file-error')[0], 'p2p-file-error')
+    expect(error.detail.code).to.equal('too-large')
+    expect(error.detail.peerId).to.equal(b.$('p2p-room').selfId)
+    expect(text(message(a))).to.contain('report.pdf did not reach')
+    expect(text(rows(a, 'sent')[0]!)).to.contain('too large for them')
+    expect(b.seen('p2p-file-received')).to.have.length(0)
+    closeAll([a, b])
+  })
+
+  it('with no one else in the room, choosing a file says it was not sent', async () => {
+    const a = await openElementsPeer(roomHtml(uniqueRoom('alone'), '<p2p-file-send></p2p-file-send>'))
+    await until(() => a.$('p2p-room').joined, 'the room to join')
+    choose(a, [new File(['hello'], 'note.txt')])
+    const error = await until(() => a.seen('p2p-file-error')[0], 'p2p-file-error')
+    expect(error.detail.code).to.equal('no-peers')
+    expect(text(message(a))).to.contain('No one else is in the room yet')
+    closeAll([a])
+  })
+
+  it('sends to the peer chosen in “Send to” only', async () => {
+    const {peers} = await openRoomPeers(3, '<p2p-file-send></p2p-file-send>')
+    const [a, b, c] = peers as [ElementsPeer, ElementsPeer, ElementsPeer]
+    const select = a.$('p2p-file-send').shadowRoot.querySelector('select')
+    expect(select.options).to.have.length(3)
+    select.value = c.$('p2p-room').selfId
+    select.dispatchEvent(new a.window.Event('change'))
+    choose(a, [new File(['for c'], 'c.txt')])
+    await until(() => c.seen('p2p-file-received').length === 1, 'c to get it')
+    expect(b.seen('p2p-file-received')).to.have.length(0)
+    expect(rows(a, 'sent')[0]!.querySelectorAll('progress')).to.have.length(1)
+    closeAll(peers)
+  })
+})
