@@ -1,0 +1,187 @@
+/**
+ * `nostr`: peers meet through public Nostr relays. Signaling travels as ephemeral events
+ * (relays forward them to subscribers and store nothing), signed by a random key made for
+ * each room session, tagged with the core's hashed topic so relays never see room names.
+ * Subscriptions start "since now", so nothing old is replayed.
+ */
+import {finalizeEvent, generateSecretKey, getPublicKey, verifyEvent, type Event} from 'nostr-tools/pure'
+import {createJoinRoom, defineStrategy, selfId} from '../core/index.js'
+import {randomId} from '../core/ids.js'
+import {
+  createRelayManager,
+  pickRelayUrls,
+  validateRelayConfig,
+  webSocketTransport,
+  type RelayConfig,
+} from './relay-manager.js'
+
+export type NostrRoomConfig = RelayConfig
+
+/**
+ * Public relays that accept ephemeral events from anyone, without payment or auth (as
+ * listed on nostr.watch). Each app uses `relayRedundancy` of them, picked by its appId.
+ */
+export const defaultRelayUrls: readonly string[] = [
+  'wss://relay.damus.io',
+  'wss://nos.lol',
+  'wss://relay.primal.net',
+  'wss://relay.nostr.band',
+  'wss://nostr.mom',
+  'wss://relay.snort.social',
+  'wss://offchain.pub',
+  'wss://nostr-pub.wellorder.net',
+  'wss://relay.nostr.bg',
+  'wss://nostr.oxtr.dev',
+]
+
+/** Relays used at once: enough that a few being down or slow does not matter. */
+export const defaultRelayRedundancy = 5
+
+/** Our event kind: in NIP-01's ephemeral range (20000-29999), so relays forward and never store it. */
+export const eventKind = 25_713
+/** The tag that carries the topic; single-letter tags are the ones relays index for filters. */
+const topicTag = 'x'
+/** Tolerated clock difference between a peer and us when filtering by `created_at`, in seconds. */
+const clockSkewSeconds = 60
+/** Event ids remembered per room, to drop the copies that arrive from each relay. */
+const seenLimit = 2_000
+/** Relay notices reported per room, so a chatty or hostile relay cannot flood onError. */
+const reportLimit = 20
+
+const relays = createRelayManager(webSocketTransport)
+
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+const isEvent = (value: unknown): value is Event => {
+  const event = value as Event
+  return (
+    !!event &&
+    typeof event === 'object' &&
+    typeof event.id === 'string' &&
+    typeof event.pubkey === 'string' &&
+    typeof event.sig === 'string' &&
+    typeof event.kind === 'number' &&
+    typeof event.created_at === 'number' &&
+    typeof event.content === 'string' &&
+    Array.isArray(event.tags)
+  )
+}
+
+export const strategy = defineStrategy<NostrRoomConfig>({
+  name: 'nostr',
+  validate: config => validateRelayConfig('nostr', config),
+  connect: (config, context) => {
+    const secretKey = generateSecretKey()
+    const publicKey = getPublicKey(secretKey)
+    const subscriptionId = `p2pe-${randomId(12)}`
+    const handlers = new Map<string, Set<(message: string) => void>>()
+    const seen = new Set<string>()
+    const joinedAt = nowSeconds()
+    let reports = 0
+    let closed = false
+
+    const report = (message: string) => {
+      if (reports++ < reportLimit) context.onError(message)
+    }
+
+    const request = () =>
+      JSON.stringify([
+        'REQ',
+        subscriptionId,
+        {kinds: [eventKind], [`#${topicTag}`]: [...handlers.keys()], since: nowSeconds() - clockSkewSeconds},
+      ])
+
+    const onEvent = (event: unknown) => {
+      if (!isEvent(event) || event.kind !== eventKind || event.pubkey === publicKey) return
+      if (seen.has(event.id) || event.created_at < joinedAt - clockSkewSeconds) return
+      const topic = event.tags.find(tag => Array.isArray(tag) && tag[0] === topicTag)?.[1]
+      const listeners = typeof topic === 'string' ? handlers.get(topic) : undefined
+      if (!listeners?.size || !verifyEvent(event)) return
+      seen.add(event.id)
+      if (seen.size > seenLimit) seen.delete(seen.values().next().value!)
+      for (const listener of [...listeners]) listener(event.content)
+    }
+
+    const onMessage = (url: string) => (data: unknown) => {
+      if (typeof data !== 'string' || closed) return
+      let message: unknown
+      try {
+        message = JSON.parse(data)
+      } catch {
+        return
+      }
+      if (!Array.isArray(message)) return
+      const [type, first, second, third] = message
+      if (type === 'EVENT' && first === subscriptionId) onEvent(second)
+      else if (type === 'CLOSED' && first === subscriptionId) report(`relay ${url} closed our subscription: ${String(second)}`)
+      else if (type === 'OK' && second === false) report(`relay ${url} refused an event: ${String(third)}`)
+    }
+
+    const pool = relays.acquireAll(config, pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy), url => ({
+      // A (re)connected relay has no subscription of ours: ask again.
+      open: socket => handlers.size && socket.send(request()),
+      message: onMessage(url),
+      down: reason => report(`relay ${url} is unreachable (${reason}); retrying with backoff`),
+    }))
+
+    const sendAll = (message: string) => {
+      for (const lease of pool.leases) lease.send(message)
+    }
+    // Subscribing to two topics in a row sends one REQ with both: same id, the later replaces.
+    let resubscribe: Promise<void> | undefined
+    const updateSubscription = () =>
+      (resubscribe ??= Promise.resolve().then(() => {
+        resubscribe = undefined
+        if (closed) return
+        for (const lease of pool.leases) {
+          const socket = lease.socket()
+          if (socket) socket.send(handlers.size ? request() : JSON.stringify(['CLOSE', subscriptionId]))
+        }
+      }))
+
+    return {
+      subscribe: (topic, onMessage) => {
+        if (!handlers.has(topic)) handlers.set(topic, new Set())
+        handlers.get(topic)!.add(onMessage)
+        void updateSubscription()
+        return () => {
+          const listeners = handlers.get(topic)
+          if (!listeners?.delete(onMessage) || listeners.size) return
+          handlers.delete(topic)
+          void updateSubscription()
+        }
+      },
+      publish: (topic, message) => {
+        if (closed) return
+        try {
+          const event = finalizeEvent(
+            {kind: eventKind, created_at: nowSeconds(), tags: [[topicTag, topic]], content: message},
+            secretKey,
+          )
+          sendAll(JSON.stringify(['EVENT', event]))
+        } catch (error) {
+          report(`could not sign an event: ${(error as Error)?.message ?? error}`)
+        }
+      },
+      close: () => {
+        if (closed) return
+        closed = true
+        for (const lease of pool.leases) {
+          try {
+            lease.socket()?.send(JSON.stringify(['CLOSE', subscriptionId]))
+          } catch {
+            // the relay is going away anyway
+          }
+        }
+        handlers.clear()
+        pool.release()
+      },
+    }
+  },
+})
+
+export const joinRoom = createJoinRoom(strategy)
+export const getRelaySockets = relays.getRelaySockets
+export const pauseRelayReconnection = relays.pauseRelayReconnection
+export const resumeRelayReconnection = relays.resumeRelayReconnection
+export {selfId}
