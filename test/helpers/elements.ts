@@ -61,10 +61,15 @@ export const roomHtml = (roomId: string, inner = '', attributes = '') =>
   `<p2p-room app-id="${testAppId}" room="${roomId}" strategy="local" ${attributes}>${inner}</p2p-room>`
 
 /** Opens `count` peers whose pages hold `roomHtml(room, inner)`; resolves when all see each other. */
-export const openRoomPeers = async (count: number, inner = '', attributes = '') => {
+export const openRoomPeers = async (
+  count: number,
+  inner = '',
+  attributes = '',
+  options?: Parameters<typeof openElementsPeer>[1],
+) => {
   const roomId = uniqueRoom('elements')
   const peers: ElementsPeer[] = []
-  for (let i = 0; i < count; i++) peers.push(await openElementsPeer(roomHtml(roomId, inner, attributes)))
+  for (let i = 0; i < count; i++) peers.push(await openElementsPeer(roomHtml(roomId, inner, attributes), options))
   await until(() => peers.every(p => p.$('p2p-room').peers.length === count - 1), `${count} rooms to see each other`)
   return {roomId, peers}
 }
