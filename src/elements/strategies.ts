@@ -8,6 +8,11 @@ import type {JoinRoom, PeerId} from '../core/types.js'
 export type StrategyModule = {joinRoom: JoinRoom<any>; selfId: PeerId}
 
 export const strategies = {
+  nostr: () => import('../strategies/nostr.js'),
+  mqtt: () => import('../strategies/mqtt.js'),
+  torrent: () => import('../strategies/torrent.js'),
+  supabase: () => import('../strategies/supabase.js'),
+  firebase: () => import('../strategies/firebase.js'),
   local: () => import('../strategies/local.js'),
   driver: () => import('../strategies/driver.js'),
 } satisfies Record<string, () => Promise<StrategyModule>>
@@ -15,7 +20,7 @@ export const strategies = {
 export type StrategyName = keyof typeof strategies
 
 /** Used when `<p2p-room>` has no `strategy` attribute: public relays, nothing to run yourself. */
-export const defaultStrategy = 'nostr'
+export const defaultStrategy: StrategyName = 'nostr'
 
 export const strategyNames = Object.keys(strategies) as StrategyName[]
 
