@@ -22,10 +22,10 @@ export type ElementsPeer = {
  */
 export const openElementsPeer = async (
   html: string,
-  {allow = 'camera; microphone; autoplay', width = 480, height = 360} = {},
+  {allow = 'camera; microphone; autoplay', width = 480, height = 360, page = '/test/fixtures/elements-peer.html'} = {},
 ): Promise<ElementsPeer> => {
   const frame = document.createElement('iframe')
-  frame.src = '/test/fixtures/elements-peer.html'
+  frame.src = page
   frame.allow = allow
   frame.style.cssText = `width:${width}px;height:${height}px;border:1px solid #e5e7eb;margin:2px;vertical-align:top`
   document.body.append(frame)
