@@ -87,6 +87,8 @@ const defines = {
   __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
   // Angular's dev-mode checks off, as in a production build.
   ngDevMode: 'false',
+  ngServerMode: 'false',
+  ngJitMode: 'true',
 }
 
 /** Builds every framework example; returns {name: {file, bytes, gzip}}. */

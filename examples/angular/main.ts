@@ -4,14 +4,7 @@
 // detection, so signals drive the view and no zone.js is needed.
 import '@angular/compiler'
 import 'p2p-elements'
-import {
-  Component,
-  CUSTOM_ELEMENTS_SCHEMA,
-  ElementRef,
-  provideZonelessChangeDetection,
-  signal,
-  viewChild,
-} from '@angular/core'
+import {Component, CUSTOM_ELEMENTS_SCHEMA, provideZonelessChangeDetection, signal} from '@angular/core'
 import {bootstrapApplication} from '@angular/platform-browser'
 import {appId, config, relayUrls, room, shortId, strategy} from '../shared/frameworks.js'
 
@@ -42,7 +35,7 @@ type ActionElement = HTMLElement & {send: (data: unknown) => void}
         <li><b [class.you]="message.from === 'you'">{{ message.from }}</b>{{ message.text }}</li>
       }
     </ul>
-    <form class="row" (submit)="send($event, input)">
+    <form class="row" (submit)="send($event, input, action)">
       <input #input placeholder="Say something" aria-label="message" />
       <button>Send</button>
     </form>
@@ -56,7 +49,6 @@ class ChatApp {
   config = config
   peers = signal<string[]>([])
   messages = signal<Message[]>([])
-  action = viewChild.required<ElementRef<ActionElement>>('action')
 
   onJoin(event: Event) {
     this.peers.update(list => [...list, (event as P2PEvent).detail.peerId])
@@ -68,10 +60,11 @@ class ChatApp {
     const {peerId, data} = (event as P2PEvent).detail
     this.messages.update(list => [...list, {from: shortId(peerId), text: String(data)}])
   }
-  send(event: Event, input: HTMLInputElement) {
+  // Template references (#input, #action) hand the elements straight to the handler.
+  send(event: Event, input: HTMLInputElement, action: ActionElement) {
     event.preventDefault()
     if (!input.value) return
-    this.action().nativeElement.send(input.value)
+    action.send(input.value)
     this.messages.update(list => [...list, {from: 'you', text: input.value}])
     input.value = ''
   }
