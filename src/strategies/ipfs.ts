@@ -1,0 +1,215 @@
+/**
+ * `ipfs`: peers meet over libp2p gossipsub, the pubsub of the IPFS network stack. Each page
+ * runs a small libp2p node (WebSockets, Noise, Yamux, identify, gossipsub) that dials the
+ * nodes in `relayUrls` (multiaddrs) and publishes and subscribes through them.
+ *
+ * A node forwards a topic only if it is in it, so at least one of `relayUrls` must route
+ * gossipsub for topics its peers join: `scripts/relays/libp2p-relay.mjs` is such a node.
+ * The public defaults are the libp2p bootstrap nodes, which give connectivity, but
+ * whether they route your topics is up to their operators: run your own relay for
+ * anything that matters.
+ */
+import {noise} from '@chainsafe/libp2p-noise'
+import {yamux} from '@chainsafe/libp2p-yamux'
+import {gossipsub, type GossipSub} from '@libp2p/gossipsub'
+import {identify} from '@libp2p/identify'
+import {webSockets} from '@libp2p/websockets'
+import {multiaddr, type Multiaddr} from '@multiformats/multiaddr'
+import {createLibp2p, type Libp2p} from 'libp2p'
+import {createJoinRoom, defineStrategy, selfId, type BaseRoomConfig} from '../core/index.js'
+
+export type IpfsRoomConfig = BaseRoomConfig & {
+  /** Multiaddrs of libp2p nodes to dial, e.g. "/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo...". Default: defaultRelayUrls. */
+  relayUrls?: string[]
+}
+
+/** The public libp2p bootstrap nodes (resolved through DNS). */
+export const defaultRelayUrls = [
+  '/dnsaddr/bootstrap.libp2p.io/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN',
+  '/dnsaddr/bootstrap.libp2p.io/p2p/QmQCU2EcMqAqQPR2i9bChDtGNJchTbq5TbXJJ16u19uLTa',
+  '/dnsaddr/bootstrap.libp2p.io/p2p/QmbLHAnMoJPWSCR5Zhtx6BHJX9KiKNN6tpvbUcqanj75Nb',
+  '/dnsaddr/bootstrap.libp2p.io/p2p/QmcZf59bWwK5XFi76CZX8cbJ4BhTzzA3gU1ZjYZcYW3dwt',
+]
+
+/** First redial delay after a relay connection fails or drops; doubles up to the maximum. */
+const redialDelayMs = 1_000
+/** Ceiling of the redial delay: a relay that comes back is found within this. */
+const maxRedialDelayMs = 30_000
+/** Messages published while the node starts wait here; more than this means it cannot start, so drop the oldest. */
+const maxQueued = 200
+
+type Node = Libp2p<{pubsub: GossipSub}>
+
+type Shared = {
+  node: Promise<Node>
+  users: number
+  listeners: Map<string, Set<(message: string) => void>>
+  /** Where relay problems are reported: every room using the node. */
+  errorSinks: Set<(message: string) => void>
+  stop: () => void
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** Keeps a connection to `address` open: redials with backoff whenever it fails or drops. */
+const keepDialing = (node: Node, address: Multiaddr, onError: (message: string) => void) => {
+  let delay = redialDelayMs
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let stopped = false
+  const target = address.getComponents().find(c => c.name === 'p2p')?.value
+  const dial = async () => {
+    if (stopped) return
+    try {
+      await node.dial(address)
+      delay = redialDelayMs
+    } catch (error) {
+      onError(`could not reach relay ${address}: ${(error as Error)?.message ?? error}; retrying in ${delay / 1000} s`)
+      timer = setTimeout(dial, delay)
+      delay = Math.min(delay * 2, maxRedialDelayMs)
+    }
+  }
+  const onDisconnect = (event: CustomEvent<{toString(): string}>) => {
+    if (!stopped && target && event.detail.toString() === target) timer = setTimeout(dial, delay)
+  }
+  node.addEventListener('peer:disconnect', onDisconnect)
+  void dial()
+  return () => {
+    stopped = true
+    clearTimeout(timer)
+    node.removeEventListener('peer:disconnect', onDisconnect)
+  }
+}
+
+/** One libp2p node per set of relays in a page, shared by its rooms; stopped when none uses it. */
+const nodes = new Map<string, Shared>()
+
+const acquireNode = (relayUrls: string[], onError: (message: string) => void) => {
+  const key = JSON.stringify(relayUrls)
+  let shared = nodes.get(key)
+  if (!shared) {
+    const listeners = new Map<string, Set<(message: string) => void>>()
+    const errorSinks = new Set<(message: string) => void>()
+    const report = (message: string) => errorSinks.forEach(sink => sink(message))
+    const stops: Array<() => void> = []
+    const node = createLibp2p({
+      transports: [webSockets()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      // The relays are the user's explicit choice: dial them even on private or loopback addresses.
+      connectionGater: {denyDialMultiaddr: () => false},
+      services: {
+        identify: identify(),
+        pubsub: gossipsub({allowPublishToZeroTopicPeers: true, emitSelf: false}),
+      },
+    }).then(node => {
+      node.services.pubsub.addEventListener('message', event => {
+        const handlers = listeners.get(event.detail.topic)
+        if (!handlers?.size) return
+        const message = decoder.decode(event.detail.data)
+        for (const handler of handlers) handler(message)
+      })
+      for (const url of relayUrls) stops.push(keepDialing(node, multiaddr(url), report))
+      return node
+    })
+    shared = {
+      node,
+      users: 0,
+      listeners,
+      errorSinks,
+      stop: () => {
+        for (const stop of stops) stop()
+        void node.then(node => node.stop()).catch(() => {})
+      },
+    }
+    nodes.set(key, shared)
+  }
+  shared.users++
+  shared.errorSinks.add(onError)
+  const held = shared
+  return {
+    shared: held,
+    release: () => {
+      held.errorSinks.delete(onError)
+      if (--held.users > 0) return
+      nodes.delete(key)
+      held.stop()
+    },
+  }
+}
+
+export const strategy = defineStrategy<IpfsRoomConfig>({
+  name: 'ipfs',
+  validate: config => {
+    const urls = config.relayUrls
+    if (urls === undefined) return
+    if (!Array.isArray(urls) || !urls.length)
+      throw new TypeError('p2p-elements: config.relayUrls must be a non-empty array of libp2p multiaddrs (or left out for the defaults)')
+    for (const url of urls) {
+      try {
+        multiaddr(url)
+      } catch {
+        throw new TypeError(`p2p-elements: relay "${url}" is not a multiaddr; expected e.g. "/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo..."`)
+      }
+    }
+  },
+  connect: (config, context) => {
+    const {shared, release} = acquireNode(config.relayUrls ?? defaultRelayUrls, context.onError)
+    const mine = new Set<[string, (message: string) => void]>()
+    let node: Node | undefined
+    let closed = false
+    const queue: Array<[string, string]> = []
+
+    const publish = (node: Node, topic: string, message: string) =>
+      node.services.pubsub
+        .publish(topic, encoder.encode(message))
+        .catch(error => closed || context.onError(`publishing failed: ${error?.message ?? error}`))
+
+    shared.node.then(
+      started => {
+        if (closed) return
+        node = started
+        for (const [topic, message] of queue.splice(0)) void publish(started, topic, message)
+      },
+      error => context.onError(`libp2p could not start: ${error?.message ?? error}`),
+    )
+
+    const unsubscribe = (topic: string, handler: (message: string) => void) => {
+      const handlers = shared.listeners.get(topic)
+      if (!handlers?.delete(handler) || handlers.size) return
+      shared.listeners.delete(topic)
+      void shared.node.then(node => node.services.pubsub.unsubscribe(topic)).catch(() => {})
+    }
+
+    return {
+      subscribe: (topic, onMessage) => {
+        const handlers = shared.listeners.get(topic) ?? new Set()
+        if (!handlers.size) {
+          shared.listeners.set(topic, handlers)
+          void shared.node.then(node => handlers.size && node.services.pubsub.subscribe(topic)).catch(() => {})
+        }
+        handlers.add(onMessage)
+        const entry: [string, (message: string) => void] = [topic, onMessage]
+        mine.add(entry)
+        return () => {
+          if (mine.delete(entry)) unsubscribe(topic, onMessage)
+        }
+      },
+      publish: (topic, message) => {
+        if (closed) return
+        if (node) return void publish(node, topic, message)
+        queue.push([topic, message])
+        if (queue.length > maxQueued) queue.shift()
+      },
+      close: () => {
+        closed = true
+        for (const [topic, handler] of mine) unsubscribe(topic, handler)
+        mine.clear()
+        release()
+      },
+    }
+  },
+})
+
+export const joinRoom = createJoinRoom(strategy)
+export {selfId}
