@@ -7,9 +7,10 @@
 //                        host, which is more machinery than an example should carry
 // into dist/examples/NAME/app.js. The pages (examples/NAME/index.html) load that file.
 //
-// `import 'p2p-elements'` in an example is what a user writes after `npm install p2p-elements`;
-// here it stays an import of the library's own bundle, dist/p2p-elements.js (built by
-// `npm run build`), so each framework bundle below holds only the framework and the example.
+// `import 'p2p-elements/define'` (registers the elements) is what a user writes after
+// `npm install p2p-elements`; here it becomes a browser import of the library's own bundle,
+// dist/p2p-elements.js (built by `npm run build`), so each framework bundle below holds only
+// the framework and the example, and its size is what the framework costs.
 //
 // Run: node examples/build.mjs (scripts/start.mjs calls buildExamples() after `npm run build`).
 import {build} from 'esbuild'
@@ -33,13 +34,13 @@ export const frameworks = {
   angular: 'angular/main.ts',
 }
 
-/** Keeps `import 'p2p-elements'` as a browser import of dist/p2p-elements.js, relative to the output. */
+/** Keeps `import 'p2p-elements/define'` as a browser import of dist/p2p-elements.js, relative to the output. */
 const libraryAsExternal = outdir => ({
   name: 'p2p-elements-external',
   setup(b) {
     const bundle = join(root, 'dist/p2p-elements.js')
     const path = relative(outdir, bundle).split('\\').join('/')
-    b.onResolve({filter: /^p2p-elements$/}, () => ({path, external: true}))
+    b.onResolve({filter: /^p2p-elements\/define$/}, () => ({path, external: true}))
   },
 })
 

@@ -3,7 +3,7 @@
 // Compiled just-in-time in the browser (@angular/compiler is in the bundle); zoneless change
 // detection, so signals drive the view and no zone.js is needed.
 import '@angular/compiler'
-import 'p2p-elements'
+import 'p2p-elements/define'
 import {Component, CUSTOM_ELEMENTS_SCHEMA, provideZonelessChangeDetection, signal} from '@angular/core'
 import {bootstrapApplication} from '@angular/platform-browser'
 import {appId, config, relayUrls, room, shortId, strategy} from '../shared/frameworks.js'

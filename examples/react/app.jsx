@@ -1,7 +1,7 @@
 // React 19 sets props on custom elements as properties when the element has that property
 // (`config`), as attributes otherwise (`app-id`, `relay-urls`), and turns `on<event-name>`
 // props into addEventListener(event-name): so `onp2p-data` listens to `p2p-data`.
-import 'p2p-elements'
+import 'p2p-elements/define'
 import {useRef, useState} from 'react'
 import {createRoot} from 'react-dom/client'
 import {appId, config, relayUrls, room, shortId, strategy} from '../shared/frameworks.js'

@@ -1,4 +1,4 @@
-import 'p2p-elements'
+import 'p2p-elements/define'
 import {mount} from 'svelte'
 import App from './App.svelte'
 

@@ -1,4 +1,4 @@
-import 'p2p-elements'
+import 'p2p-elements/define'
 import {createApp} from 'vue'
 import App from './App.vue'
 
