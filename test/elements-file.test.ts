@@ -1,6 +1,7 @@
 import {expect} from '@open-wc/testing'
 import {closeAll, openElementsPeer, openRoomPeers, roomHtml, type ElementsPeer} from './helpers/elements.js'
 import {until, uniqueRoom} from './helpers/peers.js'
+import {axeViolations} from './helpers/axe.js'
 import {screenshot} from './helpers/screenshot.js'
 
 const bytes = (n: number) => Uint8Array.from({length: n}, (_, i) => (i * 131 + 17) & 255)
@@ -50,6 +51,7 @@ describe('<p2p-file-send>', () => {
     expect(text(rows(a, 'sent')[0]!).match(/100%/g)).to.have.length(2)
     expect(a.seen('p2p-file-error')).to.have.length(0)
     await screenshot('file-send')
+    for (const peer of [a, b]) expect(await axeViolations(peer, peer.$('p2p-file-send'))).to.deep.equal([])
     closeAll(peers)
   })
 

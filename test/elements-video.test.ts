@@ -1,6 +1,7 @@
 import {expect} from '@open-wc/testing'
 import {closeAll, openElementsPeer, openRoomPeers, roomHtml, type ElementsPeer} from './helpers/elements.js'
 import {until, uniqueRoom} from './helpers/peers.js'
+import {axeViolations} from './helpers/axe.js'
 import {screenshot} from './helpers/screenshot.js'
 
 const grid = (peer: ElementsPeer) => peer.$('p2p-video-grid')
@@ -30,6 +31,7 @@ describe('<p2p-video-grid>', () => {
     const labels = remoteTiles(a).map(tile => tile.querySelector('figcaption')!.textContent)
     expect(labels).to.include('Bea').and.include(ids(c).slice(0, 6))
     await screenshot('video-grid')
+    expect(await axeViolations(a, grid(a))).to.deep.equal([])
 
     c.close()
     for (const peer of [a, b]) await until(() => remoteTiles(peer).length === 1, 'c’s tile to go')
@@ -69,6 +71,19 @@ describe('<p2p-video-grid>', () => {
     expect(remoteTiles(b)[0]!.querySelector('video')!.videoWidth).to.equal(320)
     expect(tiles(a)).to.have.length(0) // no show-self
     clearInterval(paint)
+    closeAll(peers)
+  })
+
+  it('a tile goes when its peer stops sending the stream', async () => {
+    const {peers} = await openRoomPeers(2, '<p2p-video-grid></p2p-video-grid>')
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
+    const camera = await a.window.navigator.mediaDevices.getUserMedia({video: true})
+    grid(a).stream = camera
+    await until(() => remoteTiles(b).length === 1 && playing(remoteTiles(b)[0]!), 'b to play a’s camera')
+    grid(a).stream = undefined
+    await until(() => remoteTiles(b).length === 0, 'the tile to go')
+    expect(b.$('p2p-room').peers).to.have.length(1)
+    camera.getTracks().forEach((track: MediaStreamTrack) => track.stop())
     closeAll(peers)
   })
 

@@ -189,6 +189,10 @@ export class P2PRoom extends LitElement {
     const key = JSON.stringify([this.strategy, roomId, fromAttributes])
     const current = this.#joined
     if (current && wanted && current.key === key && current.config === this.config) return
+    if (!wanted) {
+      const reason = this.isConnected ? 'it needs both app-id and room' : 'it was removed from the page'
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error(`p2p-room did not join: ${reason}`))
+    }
     if (!current && !wanted) return
     this.#generation++
     if (current) this.#leave(current)

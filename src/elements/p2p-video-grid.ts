@@ -316,13 +316,12 @@ export class P2PVideoGrid extends LitElement {
     const room = this.#link.room
     return html`
       ${this.message ? html`<p part="message" role="alert">${this.message}</p>` : nothing}
-      <div part="grid" role="list" aria-label="video">
+      <div part="grid" role="group" aria-label="video">
         ${repeat(
           tiles,
           tile => tile.key,
           tile => html`<figure
             part=${tile.self ? 'tile self' : 'tile'}
-            role="listitem"
             class=${tile.self && this.mirrorSelf ? 'mirror' : ''}
             data-peer=${tile.peerId}
           >
