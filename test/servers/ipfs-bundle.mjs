@@ -1,0 +1,46 @@
+// Serves the ipfs strategy bundled by esbuild, as users' bundlers see it, for the browser
+// tests: the test runner serves modules unbundled, and one of libp2p's dependencies
+// (netmask, via @libp2p/utils) is CommonJS, which a browser cannot import as a module.
+// Not a network server for the strategy: test/servers/libp2p.mjs is that.
+import * as esbuild from 'esbuild'
+import {createServer} from 'node:http'
+import {fileURLToPath} from 'node:url'
+
+const entry = fileURLToPath(new URL('../../src/strategies/ipfs.ts', import.meta.url))
+
+export async function start(port = 0) {
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    conditions: ['browser', 'production'],
+    define: {'process.env.NODE_ENV': '"production"', global: 'globalThis'},
+    logLevel: 'warning',
+  })
+  const code = result.outputFiles[0].contents
+  const server = createServer((request, response) => {
+    const found = request.url.split('?')[0] === '/ipfs.js'
+    response.writeHead(found ? 200 : 404, {
+      'content-type': 'text/javascript',
+      'access-control-allow-origin': '*',
+      'cache-control': 'no-store',
+    })
+    response.end(found ? code : '')
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', resolve)
+  })
+  const actualPort = server.address().port
+  return {
+    url: `http://127.0.0.1:${actualPort}/ipfs.js`,
+    port: actualPort,
+    stop: async () => {
+      server.closeAllConnections()
+      await new Promise(resolve => server.close(() => resolve()))
+    },
+  }
+}
