@@ -13,6 +13,7 @@ export const strategies = {
   torrent: () => import('../strategies/torrent.js'),
   supabase: () => import('../strategies/supabase.js'),
   firebase: () => import('../strategies/firebase.js'),
+  ipfs: () => import('../strategies/ipfs.js'),
   local: () => import('../strategies/local.js'),
   driver: () => import('../strategies/driver.js'),
 } satisfies Record<string, () => Promise<StrategyModule>>
