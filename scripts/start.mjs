@@ -63,7 +63,7 @@ const relayMeta = host => `<meta name="${RELAY_META}" content="${relayUrlFor(hos
 /** Puts the relay meta tag inside <head> (or after the doctype) so it precedes every script. */
 const injectRelayMeta = (html, host) => {
   const tag = relayMeta(host)
-  const head = html.match(/<head[^>]*>/i)
+  const head = html.match(/<head(\s[^>]*)?>/i)
   if (head) return html.replace(head[0], `${head[0]}\n    ${tag}`)
   const doctype = html.match(/<!doctype[^>]*>/i)
   if (doctype) return html.replace(doctype[0], `${doctype[0]}\n${tag}`)

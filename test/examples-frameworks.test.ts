@@ -45,7 +45,7 @@ describe('framework examples', () => {
   it('all four framework examples share one room: React, Vue, Svelte and Angular pages chat together', async () => {
     const room = uniqueRoom('frameworks')
     const {openExample} = await import('./helpers/examples.js')
-    const style = 'width:48.5%;height:330px;border:1px solid #999;margin:0 2px 2px 0;vertical-align:top;background:white'
+    const style = 'width:48.5%;height:350px;border:1px solid #999;margin:0 2px 2px 0;vertical-align:top;background:white'
     pages = await Promise.all(frameworks.map(framework => openExample(`${framework}/`, room, {strategy: 'local'}, style)))
     await until(() => pages.every(page => peerCount(page) === 3), 'every page counting three peers')
     say(pages[0], 'one room, four frameworks')

@@ -18,7 +18,9 @@ export type ExamplePage = {
 export type Meeting = {strategy: 'local'} | {relay: string}
 
 // Two pages side by side fill the default 800 px wide test page.
-const FRAME_STYLE = 'width:48.5%;height:520px;border:1px solid #999;margin:0 2px 0 0;vertical-align:top;background:white'
+export const frameStyle = (height = 520) =>
+  `width:48.5%;height:${height}px;border:1px solid #999;margin:0 2px 0 0;vertical-align:top;background:white`
+const FRAME_STYLE = frameStyle()
 
 export const openExample = async (
   path: string,
