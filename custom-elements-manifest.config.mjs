@@ -40,7 +40,9 @@ export default {
             // Attribute names come from constants (attributes.appId), which the analyzer cannot follow.
             for (const attribute of declaration.attributes ?? [])
               if (attributes[attribute.fieldName]) attribute.name = attributes[attribute.fieldName]
-            for (const member of declaration.members ?? [])
+            // Private state and helpers are not part of the API a user sees.
+            declaration.members = (declaration.members ?? []).filter(m => m.privacy !== 'private' && !m.name.startsWith('#'))
+            for (const member of declaration.members)
               if (member.attribute && attributes[member.name]) member.attribute = attributes[member.name]
             module.exports = [
               ...(module.exports ?? []),

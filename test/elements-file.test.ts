@@ -93,6 +93,22 @@ describe('<p2p-file-send>', () => {
     closeAll([a])
   })
 
+  it('with auto-download, a received file is saved at once under its name', async () => {
+    const roomId = uniqueRoom('auto')
+    const a = await openElementsPeer(roomHtml(roomId, '<p2p-file-send></p2p-file-send>'))
+    const b = await openElementsPeer(roomHtml(roomId, '<p2p-file-send auto-download></p2p-file-send>'))
+    const saved: {href: string; download: string}[] = []
+    b.window.HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+      saved.push({href: this.href, download: this.download})
+    }
+    await until(() => a.$('p2p-room').peers.length === 1, 'peers to meet')
+    choose(a, [new File(['minutes of the meeting'], 'minutes.txt', {type: 'text/plain'})])
+    await until(() => saved.length === 1, 'the download')
+    expect(saved[0]!.download).to.equal('minutes.txt')
+    expect(await (await fetch(saved[0]!.href)).text()).to.equal('minutes of the meeting')
+    closeAll([a, b])
+  })
+
   it('sends to the peer chosen in “Send to” only', async () => {
     const {peers} = await openRoomPeers(3, '<p2p-file-send></p2p-file-send>')
     const [a, b, c] = peers as [ElementsPeer, ElementsPeer, ElementsPeer]
