@@ -22,10 +22,15 @@ export type ElementsPeer = {
  */
 export const openElementsPeer = async (
   html: string,
-  {allow = 'camera; microphone; autoplay', width = 480, height = 360, page = '/test/fixtures/elements-peer.html'} = {},
+  {
+    allow = 'camera; microphone; autoplay',
+    width = 480,
+    height = 360,
+    page = '/test/fixtures/elements-peer.html' as string | undefined,
+  } = {},
 ): Promise<ElementsPeer> => {
   const frame = document.createElement('iframe')
-  frame.src = page
+  frame.src = page ?? '/test/fixtures/elements-peer.html'
   frame.allow = allow
   frame.style.cssText = `width:${width}px;height:${height}px;border:1px solid #e5e7eb;margin:2px;vertical-align:top`
   document.body.append(frame)
