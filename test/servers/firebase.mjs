@@ -7,7 +7,10 @@
 // - it ignores onDisconnect requests (never acknowledges, never runs them). We record them
 //   per connection, acknowledge them, and apply them when the socket closes, as the real
 //   database does, so presence entries of a closed page go away.
-// `url` (http://127.0.0.1:PORT?ns=test) is a databaseURL the modular SDK connects to as-is.
+// `url` (ws://127.0.0.1:PORT?ns=test) is a databaseURL the modular SDK connects to as-is. It is
+// ws:, not http:, because firebase-server speaks only websockets: given http:, a browser SDK
+// whose earlier short connection (e.g. getOccupants) was not yet marked healthy starts
+// with long polling, which this server does not answer.
 import Module, {createRequire} from 'node:module'
 
 const require = createRequire(import.meta.url)
@@ -72,7 +75,7 @@ export async function start(port = 0) {
   })
   const actualPort = server.getPort()
   return {
-    url: `http://127.0.0.1:${actualPort}?ns=${namespace}`,
+    url: `ws://127.0.0.1:${actualPort}?ns=${namespace}`,
     port: actualPort,
     stop: async () => {
       for (const socket of server.wss.clients) socket.terminate()
