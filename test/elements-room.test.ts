@@ -97,6 +97,30 @@ describe('<p2p-room>', () => {
     closeAll(peers)
   })
 
+  it('two <p2p-room>s for the same room in one page share it: both get every event, and the last to go leaves', async () => {
+    const roomId = uniqueRoom('shared')
+    const a = await openElementsPeer(
+      `${roomHtml(roomId, '<p2p-action name="chat"></p2p-action>', 'id="one"')}
+       ${roomHtml(roomId, '<p2p-action name="chat"></p2p-action>', 'id="two"')}`,
+    )
+    const b = await openElementsPeer(roomHtml(roomId, '<p2p-action name="chat"></p2p-action>'))
+    const [one, two] = [a.$('#one'), a.$('#two')]
+    await until(() => one.peers.length === 1 && two.peers.length === 1, 'both elements to see b')
+    expect(one.instance).to.equal(two.instance)
+    const joins = a.seen('p2p-peer-join').map(e => (e.target as Element).id)
+    expect(joins.sort()).to.deep.equal(['one', 'two'])
+    await b.$('p2p-action').send('to both')
+    await until(() => a.seen('p2p-data').length === 2, 'both actions to hear it')
+    one.remove()
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(b.$('p2p-room').peers).to.have.length(1)
+    await b.$('p2p-action').send('still here')
+    await until(() => a.seen('p2p-data').length === 3, 'the second element to still hear')
+    two.remove()
+    await until(() => b.seen('p2p-peer-leave').length === 1, 'b to see a leave once both are gone')
+    closeAll([a, b])
+  })
+
   it('streams and tracks from peers fire p2p-stream and p2p-track with the sender and metadata', async () => {
     const {peers} = await openRoomPeers(2)
     const [a, b] = peers as [any, any]

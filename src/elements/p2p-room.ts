@@ -15,12 +15,18 @@ export type ActionListener = {
 type Joined = {key: string; config: object | undefined; room: Room; appId: string; roomId: string; strategy: string}
 type Waiter = {resolve: (room: Room) => void; reject: (error: Error) => void}
 
+/** The elements using each core room: joinRoom gives one room per (app-id, room) in a page. */
+const sharers = new WeakMap<Room, Set<P2PRoom>>()
+/** Action names registered on each core room. */
+const boundActions = new WeakMap<Room, Set<string>>()
+
 /**
  * A peer-to-peer room: joins when it is in the page with an `app-id` and a `room`, leaves
  * when removed, and rejoins when its attributes change. Child elements use it by ancestry,
  * or from anywhere with `room="id-of-this-element"`.
  *
- * One `<p2p-room>` per (app-id, room) per page: the core gives both the same room.
+ * Several `<p2p-room>`s with the same app-id and room in one page share one connection
+ * (the first one's config wins); each gets every event, and the last to go leaves.
  *
  * @summary A peer-to-peer room over a signaling strategy; the parent of the other p2p elements.
  *
@@ -126,7 +132,7 @@ export class P2PRoom extends LitElement {
     let listeners = this.#actions.get(name)
     if (!listeners) {
       this.#actions.set(name, (listeners = new Set()))
-      if (this.#joined) this.#bindAction(this.#joined.room, name)
+      if (this.#joined) P2PRoom.#bindAction(this.#joined.room, name)
     }
     listeners.add(listener)
     return () => listeners.delete(listener)
@@ -205,7 +211,9 @@ export class P2PRoom extends LitElement {
     try {
       const module = await loadStrategy(strategy)
       if (generation !== this.#generation) return
-      room = module.joinRoom(config, roomId, details => fire(this, events.joinError, details))
+      room = module.joinRoom(config, roomId, details => {
+        for (const element of sharers.get(room) ?? []) fire(element, events.joinError, details)
+      })
     } catch (error) {
       if (generation !== this.#generation) return
       fire(this, events.error, errorDetail(error))
@@ -213,22 +221,10 @@ export class P2PRoom extends LitElement {
       return
     }
 
-    room.onPeerJoin(peerId => {
-      this.peers = Object.keys(room.getPeers())
-      fire(this, events.peerJoin, {peerId})
-    })
-    room.onPeerLeave(peerId => {
-      this.peers = Object.keys(room.getPeers())
-      this.#streams.delete(peerId)
-      fire(this, events.peerLeave, {peerId})
-    })
-    room.onPeerStream((stream, peerId, metadata) => {
-      this.#addStream(stream, peerId)
-      fire(this, events.stream, {stream, peerId, metadata})
-    })
-    room.onPeerTrack((track, stream, peerId, metadata) => fire(this, events.track, {track, stream, peerId, metadata}))
-    room.onError(error => fire(this, events.error, errorDetail(error)))
-    for (const name of this.#actions.keys()) this.#bindAction(room, name)
+    let users = sharers.get(room)
+    if (!users) sharers.set(room, (users = new Set())), P2PRoom.#listen(room)
+    users.add(this)
+    for (const name of this.#actions.keys()) P2PRoom.#bindAction(room, name)
 
     this.#joined = {key, config: this.config, room, appId: config.appId, roomId, strategy}
     this.instance = room
@@ -244,23 +240,66 @@ export class P2PRoom extends LitElement {
     this.peers = []
     this.joined = false
     this.#streams.clear()
-    joined.room.leave().catch(error => fire(this, events.error, errorDetail(error)))
+    const users = sharers.get(joined.room)
+    users?.delete(this)
+    if (!users?.size) {
+      sharers.delete(joined.room)
+      joined.room.leave().catch(error => fire(this, events.error, errorDetail(error)))
+    }
     const {appId, roomId, strategy} = joined
     fire(this, events.leave, {appId, roomId, strategy})
   }
 
-  #bindAction(room: Room, name: string) {
+  /**
+   * The core room's callbacks ("latest wins") are registered once per room, here, and fan out
+   * to every element using that room (two elements with the same app-id and room share one).
+   */
+  static #listen(room: Room) {
+    const each = (act: (element: P2PRoom) => void) => {
+      for (const element of sharers.get(room) ?? []) act(element)
+    }
+    room.onPeerJoin(peerId =>
+      each(element => {
+        element.peers = Object.keys(room.getPeers())
+        fire(element, events.peerJoin, {peerId})
+      }),
+    )
+    room.onPeerLeave(peerId =>
+      each(element => {
+        element.peers = Object.keys(room.getPeers())
+        element.#streams.delete(peerId)
+        fire(element, events.peerLeave, {peerId})
+      }),
+    )
+    room.onPeerStream((stream, peerId, metadata) =>
+      each(element => {
+        element.#addStream(stream, peerId)
+        fire(element, events.stream, {stream, peerId, metadata})
+      }),
+    )
+    room.onPeerTrack((track, stream, peerId, metadata) =>
+      each(element => fire(element, events.track, {track, stream, peerId, metadata})),
+    )
+    room.onError(error => each(element => fire(element, events.error, errorDetail(error))))
+  }
+
+  /** Registers one named action on the room, once, fanning out to every listener of every element. */
+  static #bindAction(room: Room, name: string) {
+    const bound = boundActions.get(room) ?? new Set<string>()
+    boundActions.set(room, bound)
+    if (bound.has(name)) return
+    const listeners = () => [...(sharers.get(room) ?? [])].flatMap(element => [...(element.#actions.get(name) ?? [])])
     try {
       const [, onMessage, onProgress] = room.makeAction(name)
-      const listeners = () => [...(this.#actions.get(name) ?? [])]
       onMessage((data, peerId, metadata) => {
         for (const listener of listeners()) listener.data?.(data, peerId, metadata)
       })
       onProgress((fraction, peerId, metadata) => {
         for (const listener of listeners()) listener.progress?.(fraction, peerId, metadata)
       })
+      bound.add(name)
     } catch (error) {
-      fire(this, events.error, errorDetail(error))
+      for (const element of sharers.get(room) ?? []) fire(element, events.error, errorDetail(error))
     }
   }
 
