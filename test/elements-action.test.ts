@@ -1,6 +1,7 @@
 import {expect} from '@open-wc/testing'
 import {closeAll, openElementsPeer, openRoomPeers, roomHtml} from './helpers/elements.js'
 import {axeViolations} from './helpers/axe.js'
+import {screenshot} from './helpers/screenshot.js'
 import {until, uniqueRoom} from './helpers/peers.js'
 
 describe('<p2p-action>', () => {
@@ -91,6 +92,7 @@ describe('<p2p-peer-list>', () => {
     expect(text.find(row => row.startsWith(c.$('p2p-room').selfId.slice(0, 6)))).to.match(/\d+ ms$/)
     expect(list.shadowRoot.querySelector('[part~=self]').textContent).to.contain('Ada').and.contain('(you)')
     expect(await axeViolations(a, list)).to.deep.equal([])
+    await screenshot('peer-list')
     expect(Object.keys(list.rtts).sort()).to.deep.equal([idB, c.$('p2p-room').selfId].sort())
     c.close()
     await until(() => rows().length === 1, 'c’s row to go')

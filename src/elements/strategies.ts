@@ -35,7 +35,7 @@ export const loadStrategy = async (name: string): Promise<StrategyModule> => {
     return await strategies[name]()
   } catch (error) {
     throw new Error(
-      `p2p-room: could not load the "${name}" strategy (${(error as Error)?.message ?? error}); check that its chunk is served next to the bundle, or pick another of: ${strategyNames.join(', ')}`,
+      `p2p-room: could not load the "${name}" strategy: ${(error as Error)?.message ?? error}. With the bundle, serve its chunks/ folder next to p2p-elements.js; or pick another strategy: ${strategyNames.join(', ')}`,
     )
   }
 }
