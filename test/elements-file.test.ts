@@ -109,6 +109,20 @@ describe('<p2p-file-send>', () => {
     closeAll([a, b])
   })
 
+  it('a file whose sender leaves mid-way is marked as not arrived, on the receiver too', async () => {
+    const {peers} = await openRoomPeers(2, '<p2p-file-send></p2p-file-send>')
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
+    choose(a, [new File([bytes(20 * 1024 * 1024)], 'movie.mp4')])
+    await until(() => b.seen('p2p-file-progress').some(e => e.detail.fraction > 0 && e.detail.fraction < 1), 'the file to be part-way')
+    a.close()
+    const error = await until(() => b.seen('p2p-file-error')[0], 'p2p-file-error on the receiver')
+    expect(error.detail).to.deep.include({code: 'peer-left', peerId: a.$('p2p-room').selfId})
+    expect(text(message(b))).to.contain('movie.mp4 did not arrive')
+    expect(text(rows(b, 'received')[0]!)).to.contain('they left')
+    expect(b.seen('p2p-file-received')).to.have.length(0)
+    closeAll(peers)
+  })
+
   it('sends to the peer chosen in “Send to” only', async () => {
     const {peers} = await openRoomPeers(3, '<p2p-file-send></p2p-file-send>')
     const [a, b, c] = peers as [ElementsPeer, ElementsPeer, ElementsPeer]

@@ -14,7 +14,7 @@ const defaultActionName = 'file'
 const maxNameLength = 200
 
 type Outgoing = {meta: FileMeta; progress: Record<PeerId, number>; failed: Record<PeerId, string>}
-type Incoming = {meta: FileMeta; peerId: PeerId; fraction: number; file?: File; url?: string}
+type Incoming = {meta: FileMeta; peerId: PeerId; fraction: number; file?: File; url?: string; failed?: string}
 
 /** A peer's file description, checked: it comes from someone else's page. */
 const readMeta = (value: unknown): FileMeta | undefined => {
@@ -38,7 +38,7 @@ const readMeta = (value: unknown): FileMeta | undefined => {
  *
  * @fires {CustomEvent<FileProgressDetail>} p2p-file-progress - A file moved: `{file, peerId, fraction, direction}`; `file` is its `{id, name, type, size, lastModified}`.
  * @fires {CustomEvent<FileReceivedDetail>} p2p-file-received - A whole file arrived: `{file: File, peerId}`.
- * @fires {CustomEvent<FileErrorDetail>} p2p-file-error - A file was not sent: too large, refused, no one to send to, or the peer left: `{file?, peerId?, error, message, code?}`.
+ * @fires {CustomEvent<FileErrorDetail>} p2p-file-error - A file was not sent or did not arrive: too large, refused, no one to send to, or a peer left mid-way: `{file?, peerId?, error, message, code?}`.
  * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it.
  *
  * @csspart dropzone - The area files are dropped on (it holds the button and the target list).
@@ -202,8 +202,17 @@ export class P2PFileSend extends LitElement {
 
   #link = new RoomLink(this, (room, previous) => this.#watch(room, previous))
   #unsubscribe?: () => void
-  #onPeers = () => {
+  #onPeers = (event: Event) => {
     if (this.target && !this.#link.room?.peers.includes(this.target)) this.target = ''
+    if (event.type === events.peerLeave) {
+      // Files still arriving from a peer that left will not finish: say so.
+      const {peerId} = (event as CustomEvent<{peerId: PeerId}>).detail
+      for (const row of this.incoming)
+        if (row.peerId === peerId && !row.file && !row.failed) {
+          row.failed = 'they left'
+          this.#fail(`${row.meta.name} did not arrive: ${this.#label(peerId)} left before sending all of it.`, 'peer-left', row.meta, peerId)
+        }
+    }
     this.requestUpdate()
   }
 
@@ -251,7 +260,7 @@ export class P2PFileSend extends LitElement {
     return {id: randomId(12), name: file.name, type: file.type, size: file.size, lastModified: file.lastModified}
   }
 
-  #fail(message: string, code: string, file?: FileMeta, peerId?: PeerId, error = new Error(message)) {
+  #fail(message: string, code: string, file?: FileMeta, peerId?: PeerId, error: Error = new Error(message)) {
     this.message = message
     fire(this, events.fileError, {...(file ? {file} : {}), ...(peerId ? {peerId} : {}), error, message, code})
   }
@@ -399,12 +408,12 @@ export class P2PFileSend extends LitElement {
         ? html`<h3>Received</h3>
             <ul part="received">
               ${this.incoming.map(
-                ({meta, peerId, fraction, url}) => html`<li part="file" data-file=${meta.name}>
+                ({meta, peerId, fraction, url, failed}) => html`<li part="file" data-file=${meta.name}>
                   <span part="file-name" title=${meta.name}>${meta.name}</span>
                   ${url
                     ? html`<a part="download" href=${url} download=${meta.name}>Download ${formatBytes(meta.size)}</a>`
                     : html`<span part="file-size">${formatBytes(meta.size)}</span>`}
-                  ${this.#bar(`from ${this.#label(peerId)}`, fraction)}
+                  ${this.#bar(`from ${this.#label(peerId)}`, fraction, failed)}
                 </li>`,
               )}
             </ul>`
