@@ -2,6 +2,7 @@
 //   dist/lib/**       the library as ES modules, one file per source file (what the package exports)
 //   dist/types/**     TypeScript declarations
 //   dist/<name>.js    one minified, self-contained browser bundle per strategy
+//   custom-elements.json  the elements' manifest (attributes, properties, events, parts...)
 //   dist/p2p-elements.js (+ dist/chunks/) the elements for a <script type="module"> tag,
 //                     each strategy a chunk loaded only when a <p2p-room> asks for it
 // and prints each bundle's size raw, gzip and brotli.
@@ -60,6 +61,8 @@ export const build = async ({quiet = false} = {}) => {
     console.error(String(error.stdout || error.message))
     throw new Error('type-check failed: fix the errors above')
   }
+  if (existsSync('custom-elements-manifest.config.mjs'))
+    execSync('npx custom-elements-manifest analyze --config custom-elements-manifest.config.mjs', {stdio: 'pipe'})
 
   const strategies = strategyNames.filter(name => existsSync(`src/strategies/${name}.ts`))
   await esbuild.build({

@@ -1,10 +1,15 @@
 import {chromeLauncher} from '@web/test-runner-chrome'
 import {esbuildPlugin} from '@web/dev-server-esbuild'
+import {fromRollup} from '@web/dev-server-rollup'
+import rollupCommonjs from '@rollup/plugin-commonjs'
 import {findChromium, chromiumArgs} from './scripts/chromium.mjs'
 import {serversPlugin} from './test/servers/plugin.mjs'
 import {mkdir} from 'node:fs/promises'
 
 const executablePath = findChromium()
+
+// A few of libp2p's dependencies are CommonJS only (netmask); the dev server serves ES modules.
+const commonjs = fromRollup(rollupCommonjs)
 
 // `executeServerCommand('screenshot', {name})` saves the test page as test-artifacts/NAME.png.
 const screenshotPlugin = () => ({
@@ -23,7 +28,7 @@ export default {
   rootDir: '.',
   // mqtt ships CommonJS under its default condition: the browser condition picks its ESM build.
   nodeResolve: {exportConditions: ['browser', 'development'], browser: true},
-  plugins: [esbuildPlugin({ts: true, target: 'es2022', tsconfig: 'tsconfig.json'}), serversPlugin(), screenshotPlugin()],
+  plugins: [commonjs({include: ['**/node_modules/netmask/**']}), esbuildPlugin({ts: true, target: 'es2022', tsconfig: 'tsconfig.json'}), serversPlugin(), screenshotPlugin()],
   browsers: [chromeLauncher({launchOptions: {executablePath, headless: true, args: chromiumArgs()}})],
   // WebRTC tests run several peers each: two files at a time suit a 2-core machine.
   concurrency: 2,
