@@ -19,7 +19,7 @@ import {RoomLink} from './room-link.js'
  * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it, or a send failed (the send promise also rejects).
  */
 export class P2PAction extends LitElement {
-  /** The action's name, the same on every peer (at most 32 bytes of UTF-8). */
+  /** The action's name, the same on every peer (at most 255 bytes of UTF-8). */
   @property({attribute: attributes.name, reflect: true}) name = ''
   /** The id of the `<p2p-room>` to use when this element is not inside it. */
   @property({attribute: attributes.room, reflect: true}) room?: string
