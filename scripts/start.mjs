@@ -98,6 +98,8 @@ const handle = async (req, res) => {
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'only GET and HEAD are served\n')
   if (url.pathname === '/') return send(302, '', undefined, {location: '/examples/'})
+  // Browsers ask for it on every page; there is none, and a 404 would be noise in the console.
+  if (url.pathname === '/favicon.ico') return send(204, '')
   if (url.pathname === '/local-relay.json')
     return send(200, JSON.stringify({strategy: 'nostr', relayUrls: [relayUrlFor(host)]}), types['.json'])
 
