@@ -34,7 +34,7 @@ function Chat() {
         <p2p-action
           ref={action}
           name="chat"
-          onp2p-data={e => setMessages(list => [...list, {from: shortId(e.detail.peerId), text: e.detail.data}])}
+          onp2p-data={e => setMessages(list => [...list, {from: shortId(e.detail.peerId), text: String(e.detail.data)}])}
         />
       </p2p-room>
       <p className="status" data-peers={peers.length}>
