@@ -20,6 +20,14 @@ describe('framework examples', () => {
   let pages: ExamplePage[] = []
   afterEach(() => closeAll(pages))
 
+  before(async () => {
+    for (const framework of frameworks) {
+      const bundle = `/dist/examples/${framework}/app.js`
+      if (!(await fetch(bundle, {method: 'HEAD'})).ok)
+        throw new Error(`${bundle} is missing: run \`node examples/build.mjs\` (after \`npm run build\`) before these tests`)
+    }
+  })
+
   for (const framework of frameworks) {
     it(`${framework}: two pages see each other join and a typed message arrives through the bound p2p-data listener`, async () => {
       pages = await openExamples(2, `${framework}/`, uniqueRoom(framework))
