@@ -206,7 +206,8 @@ const main = async () => {
     return
   }
   const port = portFrom(values.port ?? process.env.PORT ?? DEFAULT_PORT)
-  const host = values.host ?? process.env.HOST ?? '127.0.0.1'
+  // Loopback unless asked: --host 0.0.0.0 opens the examples (and the relay) to the LAN.
+  const host = values.host ?? '127.0.0.1'
 
   if (!values['no-build']) {
     console.log('Building the library (npm run build)...')
