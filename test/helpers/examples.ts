@@ -15,7 +15,8 @@ export type ExamplePage = {
   close: () => void
 }
 
-export type Meeting = {strategy: 'local'} | {relay: string}
+/** Over BroadcastChannel, through a Nostr relay, or `{}`: the page's own defaults (as when hosted anywhere). */
+export type Meeting = {strategy: 'local'} | {relay: string} | Record<string, never>
 
 // Two pages side by side fill the default 800 px wide test page.
 export const frameStyle = (height = 520) =>
