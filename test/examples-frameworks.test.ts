@@ -4,7 +4,7 @@
 // comes from p2p-peer-join listeners. Needs the built examples: `node examples/build.mjs`.
 import {expect} from '@open-wc/testing'
 import {uniqueRoom, until} from './helpers/peers.js'
-import {closeAll, openExample, openExamples, type ExamplePage, type as typeInto, untilText} from './helpers/examples.js'
+import {closeAll, frameStyle, openExample, openExamples, type ExamplePage, type as typeInto, untilText} from './helpers/examples.js'
 import {screenshot} from './helpers/screenshot.js'
 
 const frameworks = ['react', 'vue', 'svelte', 'angular'] as const
@@ -30,7 +30,7 @@ describe('framework examples', () => {
 
   for (const framework of frameworks) {
     it(`${framework}: two pages see each other join and a typed message arrives through the bound p2p-data listener`, async () => {
-      pages = await openExamples(2, `${framework}/`, uniqueRoom(framework))
+      pages = await openExamples(2, `${framework}/`, uniqueRoom(framework), {strategy: 'local'}, frameStyle(400))
       const [a, b] = pages
       await until(() => a.$('.status') && b.$('.status'), `${framework} app rendered (is dist/examples built?)`)
 

@@ -11,7 +11,9 @@ export const strategy = settings.strategy
 export const relayUrls = settings.relayUrls?.join(' ')
 /**
  * The `config` property: an object, so it goes through a property, never an attribute.
- * Merged over the attributes by <p2p-room>.
+ * Merged over the attributes by <p2p-room>. (A password written in public source keeps
+ * no secret: it is here to show an object reaching the element. A real app asks its users
+ * for one, or passes `rtcConfig`/`turnConfig` this way.)
  */
 export const config = {password: 'framework-examples'}
 
