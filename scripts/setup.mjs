@@ -14,7 +14,9 @@ export const ensureDependencies = () => {
   const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)
   if (!stale) return
   console.log('Installing dependencies (npm install)...')
-  execSync(existsSync(lock) ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund', {
+  // `npm install`, not `npm ci`: with the lockfile settings of some machines (registry URLs
+  // omitted), npm records only this platform's optional packages and `npm ci` then refuses it.
+  execSync('npm install --no-audit --no-fund', {
     cwd: root,
     stdio: 'inherit',
   })

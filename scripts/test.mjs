@@ -31,6 +31,9 @@ const failures = []
 console.log('\n== build (type-check + bundles)')
 const build = await run('node', ['esbuild.mjs'])
 if (build.code !== 0) failures.push('build')
+// The framework examples compile against dist/, which the build just made anew.
+const examples = await run('node', ['examples/build.mjs'])
+if (examples.code !== 0) failures.push('examples build')
 
 console.log('\n== browser tests (web-test-runner, headless Chromium)')
 const browser = await run('npx', ['wtr'])
