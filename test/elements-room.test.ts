@@ -24,6 +24,16 @@ describe('<p2p-room>', () => {
     closeAll(peers)
   })
 
+  it('a strategy set to undefined or removed (as frameworks do for "no value") means the default, nostr', async () => {
+    const a = await openElementsPeer(roomHtml(uniqueRoom('default'), '', 'relay-urls="ws://127.0.0.1:1"'))
+    const room = a.$('p2p-room')
+    room.strategy = undefined
+    const join = await until(() => a.seen('p2p-join').find((e: CustomEvent) => e.detail.strategy === 'nostr'), 'a nostr join')
+    expect(join.detail.strategy).to.equal('nostr')
+    expect(a.seen('p2p-error')).to.have.length(0)
+    closeAll([a])
+  })
+
   it('a different password keeps peers apart and fires p2p-join-error', async () => {
     const roomId = uniqueRoom('password')
     const a = await openElementsPeer(roomHtml(roomId, '', 'password="right"'))

@@ -192,7 +192,7 @@ export class P2PRoom extends LitElement {
     const roomId = this.room ?? ''
     const wanted = this.isConnected && config.appId && roomId
     // The config object may hold functions and circular objects: it is compared by identity.
-    const key = JSON.stringify([this.strategy, roomId, fromAttributes])
+    const key = JSON.stringify([this.#strategyName, roomId, fromAttributes])
     const current = this.#joined
     if (current && wanted && current.key === key && current.config === this.config) return
     if (!wanted) {
@@ -205,8 +205,13 @@ export class P2PRoom extends LitElement {
     if (wanted) void this.#join(this.#generation, key, config, roomId)
   }
 
+  /** An empty or removed `strategy` (frameworks set undefined for "no value") means the default. */
+  get #strategyName(): string {
+    return this.strategy || defaultStrategy
+  }
+
   async #join(generation: number, key: string, config: BaseRoomConfig, roomId: string) {
-    const strategy = this.strategy
+    const strategy = this.#strategyName
     let room: Room
     try {
       const module = await loadStrategy(strategy)
