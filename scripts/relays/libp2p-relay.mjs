@@ -45,7 +45,14 @@ export async function startLibp2pRelay({port = 0, host = '127.0.0.1'} = {}) {
     services: {
       identify: identify(),
       relay: circuitRelayServer(),
-      pubsub: gossipsub({allowPublishToZeroTopicPeers: true, canRelayMessage: true}),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        canRelayMessage: true,
+        // Gossipsub's default penalizes more than 10 peers from one IP address (for an hour
+        // after they leave), then stops forwarding to them. Browsers behind one NAT, or
+        // every test page on 127.0.0.1, are many peers on one address: don't.
+        scoreParams: {IPColocationFactorWeight: 0},
+      }),
     },
   })
   followTopics(node.services.pubsub)

@@ -35,8 +35,14 @@ export const defaultRelayUrls = [
 const redialDelayMs = 1_000
 /** Ceiling of the redial delay: a relay that comes back is found within this. */
 const maxRedialDelayMs = 30_000
-/** Messages published while the node starts wait here; more than this means it cannot start, so drop the oldest. */
+/** Messages waiting for the node to start or for a peer in their topic; more means the relays are unreachable, so drop the oldest. */
 const maxQueued = 200
+/**
+ * Gossipsub sends a message only to peers it knows are in the topic, and learns that a
+ * moment after connecting. A message waits up to this long for such a peer instead of
+ * being sent to nobody (a newcomer's first announce would otherwise be lost).
+ */
+const waitForTopicPeersMs = 3_000
 
 type Node = Libp2p<{pubsub: GossipSub}>
 
@@ -158,18 +164,37 @@ export const strategy = defineStrategy<IpfsRoomConfig>({
     const mine = new Set<[string, (message: string) => void]>()
     let node: Node | undefined
     let closed = false
-    const queue: Array<[string, string]> = []
+    const waiting: Array<{topic: string; message: string; until: number}> = []
+    let deadline: ReturnType<typeof setTimeout> | undefined
 
-    const publish = (node: Node, topic: string, message: string) =>
+    const send = (node: Node, topic: string, message: string) =>
       node.services.pubsub
         .publish(topic, encoder.encode(message))
         .catch(error => closed || context.onError(`publishing failed: ${error?.message ?? error}`))
+
+    /** Sends what has a peer in its topic now, or has waited long enough; keeps the rest. */
+    const flush = () => {
+      if (!node || closed) return
+      const now = Date.now()
+      for (let i = 0; i < waiting.length; ) {
+        const {topic, message, until} = waiting[i]!
+        if (node.services.pubsub.getSubscribers(topic).length || now >= until) {
+          waiting.splice(i, 1)
+          void send(node, topic, message)
+        } else i++
+      }
+      clearTimeout(deadline)
+      if (waiting.length) deadline = setTimeout(flush, Math.max(0, Math.min(...waiting.map(w => w.until)) - now))
+    }
+    // A peer joining a topic is when a waiting message can go.
+    const onSubscriptionChange = () => flush()
 
     shared.node.then(
       started => {
         if (closed) return
         node = started
-        for (const [topic, message] of queue.splice(0)) void publish(started, topic, message)
+        started.services.pubsub.addEventListener('subscription-change', onSubscriptionChange)
+        flush()
       },
       error => context.onError(`libp2p could not start: ${error?.message ?? error}`),
     )
@@ -197,12 +222,16 @@ export const strategy = defineStrategy<IpfsRoomConfig>({
       },
       publish: (topic, message) => {
         if (closed) return
-        if (node) return void publish(node, topic, message)
-        queue.push([topic, message])
-        if (queue.length > maxQueued) queue.shift()
+        if (node?.services.pubsub.getSubscribers(topic).length) return void send(node, topic, message)
+        waiting.push({topic, message, until: Date.now() + waitForTopicPeersMs})
+        if (waiting.length > maxQueued) waiting.shift()
+        if (waiting.length === 1) flush()
       },
       close: () => {
         closed = true
+        clearTimeout(deadline)
+        waiting.length = 0
+        node?.services.pubsub.removeEventListener('subscription-change', onSubscriptionChange)
         for (const [topic, handler] of mine) unsubscribe(topic, handler)
         mine.clear()
         release()
