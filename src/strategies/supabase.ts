@@ -2,16 +2,28 @@
  * `supabase`: peers meet over Supabase Realtime broadcast channels, one channel per topic.
  * `appId` is your project URL (https://PROJECT.supabase.co), `supabaseKey` its anon key.
  * Nothing is stored in your database; Realtime only relays the (encrypted) signaling.
+ *
+ * Only supabase-js's Realtime client is used (auth, storage and the rest stay out of the
+ * bundle); pass your own `supabaseClient` to share its connection and signed-in session.
  */
-import {createClient, type RealtimeChannel, type SupabaseClient, type SupabaseClientOptions} from '@supabase/supabase-js'
+import {
+  RealtimeClient,
+  type RealtimeChannel,
+  type RealtimeClientOptions,
+  type SupabaseClient,
+} from '@supabase/supabase-js'
 import {createJoinRoom, defineStrategy, selfId, type BaseRoomConfig} from '../core/index.js'
 
 export type SupabaseRoomConfig = BaseRoomConfig & {
   /** Your project's anon (publishable) key, from the dashboard's API settings. */
-  supabaseKey: string
-  /** Passed to `createClient`; e.g. `{realtime: {transport: WebSocket}}` where the runtime has no WebSocket (Node 20). */
-  supabaseOptions?: SupabaseClientOptions<'public'>
+  supabaseKey?: string
+  /** A client you already made with `createClient`: its Realtime connection is used (then supabaseKey is not needed). */
+  supabaseClient?: SupabaseClient
+  /** Options for the Realtime client we make, e.g. `{transport: WebSocket}` where the runtime has none (Node 20). */
+  realtimeOptions?: RealtimeClientOptions
 }
+
+type Realtime = Pick<RealtimeClient, 'channel' | 'removeChannel' | 'disconnect'>
 
 /** The broadcast event name our messages travel under on every channel. */
 const signalEvent = 'p2p-signal'
@@ -25,30 +37,40 @@ type Topic = {
   queue: string[]
 }
 
-/** One client per (project, key) in a page, shared by its rooms: Supabase warns about duplicate auth clients. */
-const clients = new Map<string, {client: SupabaseClient; users: number}>()
+/** One Realtime client per (project, key) in a page, shared by its rooms. */
+const clients = new Map<string, {realtime: RealtimeClient; users: number}>()
 
-const acquireClient = (config: SupabaseRoomConfig) => {
+/** The socket endpoint supabase-js derives from a project URL: wss://PROJECT.supabase.co/realtime/v1. */
+const realtimeUrlOf = (projectUrl: string) => {
+  const url = new URL('realtime/v1', projectUrl.endsWith('/') ? projectUrl : `${projectUrl}/`)
+  url.protocol = url.protocol.replace('http', 'ws')
+  return url.href
+}
+
+const acquireRealtime = (config: SupabaseRoomConfig): {realtime: Realtime; release: () => void} => {
+  if (config.supabaseClient) return {realtime: config.supabaseClient.realtime, release: () => {}}
   const key = JSON.stringify([config.appId, config.supabaseKey])
   let entry = clients.get(key)
   if (!entry) {
-    const options = config.supabaseOptions ?? {}
-    const client = createClient(config.appId, config.supabaseKey, {
+    const apikey = config.supabaseKey!
+    const options = config.realtimeOptions ?? {}
+    const realtime = new RealtimeClient(realtimeUrlOf(config.appId), {
       ...options,
-      // Signaling needs no user session: keep auth from touching storage or the URL.
-      auth: {persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, ...options.auth},
+      params: {...options.params, apikey},
+      // No user session: the anon key is the access token, as supabase-js sends when signed out.
+      accessToken: options.accessToken ?? (async () => apikey),
     })
-    entry = {client, users: 0}
+    entry = {realtime, users: 0}
     clients.set(key, entry)
   }
   entry.users++
   const held = entry
   return {
-    client: held.client,
+    realtime: held.realtime,
     release: () => {
       if (--held.users > 0) return
       clients.delete(key)
-      held.client.realtime.disconnect()
+      void held.realtime.disconnect()
     },
   }
 }
@@ -56,17 +78,18 @@ const acquireClient = (config: SupabaseRoomConfig) => {
 export const strategy = defineStrategy<SupabaseRoomConfig>({
   name: 'supabase',
   validate: config => {
+    if (config.supabaseClient) return
     if (!/^https?:\/\//.test(config.appId))
       throw new TypeError(
         `p2p-elements: the supabase strategy takes your project URL as appId (e.g. "https://abcd1234.supabase.co"), not "${config.appId}"`,
       )
     if (typeof config.supabaseKey !== 'string' || !config.supabaseKey)
       throw new TypeError(
-        "p2p-elements: the supabase strategy needs config.supabaseKey, your project's anon key (dashboard: Project Settings, API)",
+        "p2p-elements: the supabase strategy needs config.supabaseKey, your project's anon key (dashboard: Project Settings, API), or your own client as config.supabaseClient",
       )
   },
   connect: (config, context) => {
-    const {client, release} = acquireClient(config)
+    const {realtime, release} = acquireRealtime(config)
     const topics = new Map<string, Topic>()
     let closed = false
 
@@ -80,7 +103,7 @@ export const strategy = defineStrategy<SupabaseRoomConfig>({
     const open = (topic: string): Topic => {
       const existing = topics.get(topic)
       if (existing) return existing
-      const channel = client.channel(topic, {config: {broadcast: {self: false, ack: false}}})
+      const channel = realtime.channel(topic, {config: {broadcast: {self: false, ack: false}}})
       const entry: Topic = {channel, listeners: new Set(), joined: false, queue: []}
       topics.set(topic, entry)
       channel.on('broadcast', {event: signalEvent}, ({payload}) => {
@@ -119,7 +142,7 @@ export const strategy = defineStrategy<SupabaseRoomConfig>({
         closed = true
         const channels = [...topics.values()].map(({channel}) => channel)
         topics.clear()
-        void Promise.allSettled(channels.map(channel => client.removeChannel(channel))).then(release)
+        void Promise.allSettled(channels.map(channel => realtime.removeChannel(channel))).then(release)
       },
     }
   },
