@@ -14,7 +14,7 @@ const eventually = async (check: () => Promise<boolean>) => {
 // Against firebase-server on 127.0.0.1 (test/servers/firebase.mjs), which speaks the
 // Realtime Database protocol to the official firebase SDK.
 describe('firebase strategy (Realtime Database)', () => {
-  strategySuite({entry, config})
+  strategySuite({entry, config, server: 'firebase'})
 
   it('getOccupants lists the peers in a room without joining it, and drops those who leave', async () => {
     const observer = await openPeer(entry)

@@ -6,6 +6,7 @@ import {strategySuite} from './helpers/strategy-suite.js'
 describe('ipfs strategy (libp2p gossipsub)', () => {
   strategySuite({
     entry: async () => (await servers())['ipfs-bundle']!,
+    server: 'libp2p',
     config: async () => ({relayUrls: [(await servers()).libp2p]}),
   })
 })

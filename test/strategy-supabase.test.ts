@@ -6,6 +6,7 @@ import {strategySuite} from './helpers/strategy-suite.js'
 describe('supabase strategy (Realtime broadcast)', () => {
   strategySuite({
     entry: '/src/strategies/supabase.ts',
+    server: 'supabase',
     config: async () => ({appId: (await servers()).supabase, supabaseKey: 'test-anon-key'}),
   })
 })

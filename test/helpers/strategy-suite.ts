@@ -6,12 +6,15 @@
 import {expect} from '@open-wc/testing'
 import {closeAll, joinedPeers, type Joined} from './rooms.js'
 import {openPeers, testConfig, uniqueRoom, until} from './peers.js'
+import {startServer, stopServer} from './servers.js'
 
 export type StrategyUnderTest = {
   /** Module the peer pages import, e.g. '/src/strategies/supabase.ts' (or where to find it). */
   entry: string | (() => Promise<string>)
   /** Config that reaches this strategy's local server (read when each test starts). */
   config: () => Promise<Record<string, unknown>>
+  /** Name of that server in test/servers, for the restart test. */
+  server: string
 }
 
 /** Every peer sends its id to all others; resolves once each has heard from each. */
@@ -83,6 +86,27 @@ export const strategySuite = (strategy: StrategyUnderTest) => {
     await new Promise(resolve => setTimeout(resolve, 1000))
     expect(Object.keys(roomA.getPeers())).to.deep.equal([])
     expect(Object.keys(roomB.getPeers())).to.deep.equal([])
+    await roomA.leave()
+    await roomB.leave()
+    a!.close()
+    b!.close()
+  })
+
+  it('a peer in the room meets a newcomer after the signaling server restarts', async () => {
+    const [a, b] = await openPeers(2, await entryOf())
+    const roomId = uniqueRoom()
+    const base = {...testConfig, ...(await config())}
+    const roomA = a!.lib.joinRoom(base, roomId)
+    await new Promise(resolve => setTimeout(resolve, 500))
+    await stopServer(strategy.server)
+    await new Promise(resolve => setTimeout(resolve, 500))
+    await startServer(strategy.server) // same port, so the same URL
+    const roomB = b!.lib.joinRoom(base, roomId)
+    await until(
+      () => Object.keys(roomA.getPeers()).length === 1 && Object.keys(roomB.getPeers()).length === 1,
+      'a and b to connect through the restarted server',
+      50_000,
+    )
     await roomA.leave()
     await roomB.leave()
     a!.close()

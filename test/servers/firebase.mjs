@@ -74,6 +74,9 @@ export async function start(port = 0) {
     socket.on('close', () => runOnDisconnect(server, socket))
   })
   const actualPort = server.getPort()
+  // The handshake names the host clients reconnect to (the hosted service names one of its
+  // shards): it must be this server, or a client never comes back after a restart.
+  server.name = `127.0.0.1:${actualPort}`
   return {
     url: `ws://127.0.0.1:${actualPort}?ns=${namespace}`,
     port: actualPort,
