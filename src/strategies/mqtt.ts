@@ -8,6 +8,7 @@ import {randomId} from '../core/ids.js'
 import {
   connectTimeoutMs,
   createRelayManager,
+  createReporter,
   pickRelayUrls,
   validateRelayConfig,
   type RelayConfig,
@@ -32,8 +33,6 @@ export const defaultRelayRedundancy = 3
 
 /** Seconds between MQTT pings: keeps idle connections through proxies that drop quiet sockets. */
 const keepaliveSeconds = 60
-/** Broker notices reported per room, so a failing broker cannot flood onError. */
-const reportLimit = 20
 
 type Outgoing = {topic: string; message: string}
 
@@ -88,12 +87,9 @@ export const strategy = defineStrategy<MqttRoomConfig>({
   connect: (config, context) => {
     const handlers = new Map<string, Set<(message: string) => void>>()
     const urls = pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)
-    let reports = 0
     let closed = false
 
-    const report = (message: string) => {
-      if (reports++ < reportLimit) context.onError(message)
-    }
+    const report = createReporter(context.onError)
 
     const counted = (url: string) => {
       if (!topicCounts.has(url)) topicCounts.set(url, new Map())

@@ -9,6 +9,7 @@ import {createJoinRoom, defineStrategy, selfId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
 import {
   createRelayManager,
+  createReporter,
   pickRelayUrls,
   validateRelayConfig,
   webSocketTransport,
@@ -45,8 +46,6 @@ const topicTag = 'x'
 const clockSkewSeconds = 60
 /** Event ids remembered per room, to drop the copies that arrive from each relay. */
 const seenLimit = 2_000
-/** Relay notices reported per room, so a chatty or hostile relay cannot flood onError. */
-const reportLimit = 20
 
 const relays = createRelayManager(webSocketTransport)
 
@@ -77,12 +76,9 @@ export const strategy = defineStrategy<NostrRoomConfig>({
     const handlers = new Map<string, Set<(message: string) => void>>()
     const seen = new Set<string>()
     const joinedAt = nowSeconds()
-    let reports = 0
     let closed = false
 
-    const report = (message: string) => {
-      if (reports++ < reportLimit) context.onError(message)
-    }
+    const report = createReporter(context.onError)
 
     const request = () =>
       JSON.stringify([
@@ -119,7 +115,7 @@ export const strategy = defineStrategy<NostrRoomConfig>({
 
     const pool = relays.acquireAll(config, pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy), url => ({
       // A (re)connected relay has no subscription of ours: ask again.
-      open: socket => handlers.size && socket.send(request()),
+      open: socket => void (handlers.size && socket.send(request())),
       message: onMessage(url),
       down: reason => report(`relay ${url} is unreachable (${reason}); retrying with backoff`),
     }))
@@ -134,8 +130,11 @@ export const strategy = defineStrategy<NostrRoomConfig>({
         resubscribe = undefined
         if (closed) return
         for (const lease of pool.leases) {
-          const socket = lease.socket()
-          if (socket) socket.send(handlers.size ? request() : JSON.stringify(['CLOSE', subscriptionId]))
+          try {
+            lease.socket()?.send(handlers.size ? request() : JSON.stringify(['CLOSE', subscriptionId]))
+          } catch {
+            // it just closed: the next open subscribes again
+          }
         }
       }))
 

@@ -142,6 +142,22 @@ export const pickRelayUrls = (config: RelayConfig, defaults: readonly string[], 
   return seededShuffle(defaults, config.appId).slice(0, Math.max(1, Math.floor(redundancy)))
 }
 
+/** Distinct problems reported per room: a chatty or hostile relay cannot flood onError. */
+const reportLimit = 20
+
+/**
+ * A room's reporter of relay problems: each distinct message once (a relay refusing every
+ * event says so once, not per announce), and at most `reportLimit` of them.
+ */
+export const createReporter = (onError: (message: string) => void) => {
+  const reported = new Set<string>()
+  return (message: string) => {
+    if (reported.has(message) || reported.size >= reportLimit) return
+    reported.add(message)
+    onError(message)
+  }
+}
+
 /** Checks the relay fields of a config; throws a TypeError that says what to fix. */
 export const validateRelayConfig = (name: string, config: RelayConfig) => {
   const {relayUrls, relayRedundancy, WebSocket: Socket} = config

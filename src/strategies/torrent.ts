@@ -17,6 +17,7 @@ import {createJoinRoom, defineStrategy, selfId, type PeerId} from '../core/index
 import {randomId} from '../core/ids.js'
 import {
   createRelayManager,
+  createReporter,
   pickRelayUrls,
   validateRelayConfig,
   webSocketTransport,
@@ -48,8 +49,6 @@ export const offerPoolSize = 10
 const defaultTrackerIntervalMs = 120_000
 /** Never re-announce more often than this, whatever a tracker says. */
 const minTrackerIntervalMs = 10_000
-/** Tracker failures reported per room, so a failing tracker cannot flood onError. */
-const reportLimit = 20
 /** Peer topics remembered per room (peer id -> its topic): plenty for any room. */
 const peerLimit = 1_000
 
@@ -77,12 +76,9 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
     const handlers = new Map<string, Set<(message: string) => void>>()
     const peerIdsByTopic = new Map<string, PeerId>()
     const urls = pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)
-    let reports = 0
     let closed = false
 
-    const report = (message: string) => {
-      if (reports++ < reportLimit) context.onError(message)
-    }
+    const report = createReporter(context.onError)
 
     const deliver = (topic: string, message: string) => {
       for (const listener of [...(handlers.get(topic) ?? [])]) listener(message)

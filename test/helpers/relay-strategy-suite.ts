@@ -142,6 +142,23 @@ export const relayStrategySuite = ({entry, server, downUrl}: RelayStrategyUnderT
       await leaveAll([right!, wrong!])
     })
 
+    it('garbage from a relay is ignored: peers meet through the other relay and nothing throws', async () => {
+      // test/servers/junk.mjs answers everything with malformed, forged, stale or undecryptable messages.
+      const junkUrl = (await servers()).junk! + new URL(downUrl).pathname.replace(/^\/$/, '')
+      const pages = await openPeers(2, entry)
+      const thrown: unknown[] = []
+      for (const {window} of pages) {
+        window.addEventListener('error', event => thrown.push(event.error ?? event.message))
+        window.addEventListener('unhandledrejection', event => thrown.push(event.reason))
+      }
+      const roomId = uniqueRoom(name)
+      const peers = pages.map(page => joinOne(page, roomId, {relayUrls: [junkUrl, relayUrl]}))
+      await connected(peers, 'two peers to connect despite the junk relay')
+      await exchange(peers, 'despite-junk')
+      expect(thrown, 'no uncaught errors in the peer pages').to.deep.equal([])
+      await leaveAll(peers)
+    })
+
     it('once peers are connected, each publishes at most one relay message per announceMaxIntervalMs', async () => {
       // Small intervals so the window spans many periods; the bound is the same at the defaults (2 s rising to 60 s).
       const announceIntervalMs = 200
