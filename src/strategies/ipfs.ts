@@ -1,17 +1,20 @@
 /**
- * `ipfs`: peers meet over libp2p gossipsub, the pubsub of the IPFS network stack. Each page
- * runs a small libp2p node (WebSockets, Noise, Yamux, identify, gossipsub) that dials the
- * nodes in `relayUrls` (multiaddrs) and publishes and subscribes through them.
+ * `ipfs`: peers meet over libp2p pubsub, as in the IPFS network stack. Each page runs a small
+ * libp2p node (WebSockets, Noise, Yamux, identify, pubsub) that dials the nodes in
+ * `relayUrls` (multiaddrs) and publishes and subscribes through them.
  *
- * A node forwards a topic only if it is in it, so at least one of `relayUrls` must route
- * gossipsub for topics its peers join: `scripts/relays/libp2p-relay.mjs` is such a node.
+ * Pages speak floodsub, the pubsub protocol every gossipsub router also serves: a page only
+ * talks to its relays, so gossipsub's mesh would buy it nothing, and floodsub is 17 KiB
+ * (brotli) smaller. A node forwards a topic only if it is in it, so at least one of
+ * `relayUrls` must route topics its peers join: `scripts/relays/libp2p-relay.mjs` (gossipsub)
+ * is such a node.
  * The public defaults are the libp2p bootstrap nodes, which give connectivity, but
  * whether they route your topics is up to their operators: run your own relay for
  * anything that matters.
  */
 import {noise} from '@chainsafe/libp2p-noise'
 import {yamux} from '@chainsafe/libp2p-yamux'
-import {gossipsub, type GossipSub} from '@libp2p/gossipsub'
+import {floodsub, type FloodSub} from '@libp2p/floodsub'
 import {identify} from '@libp2p/identify'
 import {webSockets} from '@libp2p/websockets'
 import {multiaddr, type Multiaddr} from '@multiformats/multiaddr'
@@ -38,13 +41,13 @@ const maxRedialDelayMs = 30_000
 /** Messages waiting for the node to start or for a peer in their topic; more means the relays are unreachable, so drop the oldest. */
 const maxQueued = 200
 /**
- * Gossipsub sends a message only to peers it knows are in the topic, and learns that a
- * moment after connecting. A message waits up to this long for such a peer instead of
+ * Pubsub sends a message only to peers it knows are in the topic, and learns that a moment
+ * after connecting. A message waits up to this long for such a peer instead of
  * being sent to nobody (a newcomer's first announce would otherwise be lost).
  */
 const waitForTopicPeersMs = 3_000
 
-type Node = Libp2p<{pubsub: GossipSub}>
+type Node = Libp2p<{pubsub: FloodSub}>
 
 type Shared = {
   node: Promise<Node>
@@ -106,7 +109,7 @@ const acquireNode = (relayUrls: string[], onError: (message: string) => void) =>
       connectionGater: {denyDialMultiaddr: () => false},
       services: {
         identify: identify(),
-        pubsub: gossipsub({allowPublishToZeroTopicPeers: true, emitSelf: false}),
+        pubsub: floodsub(),
       },
     }).then(node => {
       node.services.pubsub.addEventListener('message', event => {

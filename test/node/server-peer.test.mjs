@@ -76,6 +76,12 @@ const cases = [
     flags: url => ['--app-id', url, '--supabase-key', 'test-anon-key'],
   },
   {
+    strategy: 'ipfs',
+    server: 'libp2p',
+    config: url => ({appId: 'p2p-elements-tests', relayUrls: [url]}),
+    flags: url => ['--app-id', 'p2p-elements-tests', '--relay-urls', url],
+  },
+  {
     strategy: 'firebase',
     server: 'firebase',
     config: url => ({appId: url}),
