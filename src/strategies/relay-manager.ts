@@ -85,6 +85,8 @@ type Connection<Socket, Outgoing> = {
   url: string
   socket?: Socket
   isOpen: boolean
+  /** An attempt is under way (socket created, not yet open or failed). */
+  connecting: boolean
   leases: Set<Lease<Socket, Outgoing>>
   config: RelayConfig
   failures: number
@@ -240,7 +242,7 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
     connection.attempt++ // ignore anything else this socket reports
     clearTimeout(connection.connectTimer)
     const wasOpen = connection.isOpen
-    connection.isOpen = false
+    connection.isOpen = connection.connecting = false
     if (connection.socket) guard(() => transport.close(connection.socket!))
     if (wasOpen && Date.now() - connection.openedAt >= stableAfterMs) connection.failures = 0
     if (!connection.toldDown) for (const lease of connection.leases) guard(() => lease.handlers.down?.(reason))
@@ -254,6 +256,7 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
     if (!connection.leases.size || connection.isOpen) return
     if (connection.socket) guard(() => transport.close(connection.socket!))
     const attempt = ++connection.attempt
+    connection.connecting = true
     try {
       connection.socket = transport.open(
         connection.url,
@@ -262,6 +265,7 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
             if (attempt !== connection.attempt) return
             clearTimeout(connection.connectTimer)
             connection.isOpen = true
+            connection.connecting = false
             connection.toldDown = false
             connection.openedAt = Date.now()
             for (const lease of connection.leases) {
@@ -298,7 +302,7 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
   const resume = () => {
     paused = false
     for (const connection of connections.values()) {
-      if (connection.isOpen || connection.retryTimer) continue
+      if (connection.isOpen || connection.connecting) continue
       connection.failures = 0
       connect(connection)
     }
@@ -328,7 +332,7 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
   const acquire = (url: string, config: RelayConfig, handlers: LeaseHandlers<Socket>): RelayLease<Socket, Outgoing> => {
     let connection = connections.get(url)
     if (!connection) {
-      connection = {url, isOpen: false, leases: new Set(), config, failures: 0, openedAt: 0, attempt: 0}
+      connection = {url, isOpen: false, connecting: false, leases: new Set(), config, failures: 0, openedAt: 0, attempt: 0}
       connections.set(url, connection)
     }
     const lease: Lease<Socket, Outgoing> = {handlers, queue: []}
@@ -354,7 +358,7 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
         clearTimeout(current.retryTimer)
         clearTimeout(current.connectTimer)
         current.attempt++
-        current.isOpen = false
+        current.isOpen = current.connecting = false
         if (current.socket) guard(() => transport.close(current.socket!))
         if (connections.get(url) === current) connections.delete(url)
       },

@@ -126,6 +126,36 @@ export const relayStrategySuite = ({entry, server, downUrl}: RelayStrategyUnderT
       await leaveAll(all)
     })
 
+    it('pauseRelayReconnection() keeps a dropped relay down until resumeRelayReconnection(), and so do offline/online', async () => {
+      const [peer] = await join(1, uniqueRoom(name))
+      const {lib, window} = peer!.page
+      // A WebSocket (readyState) or an mqtt.js client (connected).
+      const isUp = () => {
+        const socket = lib.getRelaySockets()[relayUrl]
+        return socket?.readyState === 1 || socket?.connected === true
+      }
+      /** Drops the relay (stop + start on the same port) and checks it stays down while paused. */
+      const dropWhilePaused = async () => {
+        await stopServer(server)
+        await startServer(server)
+        // Longer than the first retry delay (at most 1 s): unpaused, it would have reconnected.
+        await sleep(3_000)
+        expect(isUp(), 'no reconnection while paused').to.equal(false)
+      }
+      await until(isUp, 'the relay to connect')
+
+      lib.pauseRelayReconnection()
+      await dropWhilePaused()
+      lib.resumeRelayReconnection()
+      await until(isUp, 'the relay to reconnect once resumed')
+
+      window.dispatchEvent(new Event('offline'))
+      await dropWhilePaused()
+      window.dispatchEvent(new Event('online'))
+      await until(isUp, 'the relay to reconnect once back online')
+      await leaveAll([peer!])
+    })
+
     it('a peer with the wrong password gets onJoinError and no connection', async () => {
       const roomId = uniqueRoom(name)
       const [right] = await join(1, roomId, {password: 'right'})
