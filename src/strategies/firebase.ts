@@ -114,6 +114,8 @@ export const strategy = defineStrategy<FirebaseRoomConfig>({
         entry,
         setTimeout(() => {
           lingering.delete(entry)
+          // Announces are the bulk of a long stay: don't leave one cleanup per announce on the server.
+          void onDisconnect(entry).cancel().catch(() => {})
           void remove(entry).catch(() => {})
         }, ownMessageLingerMs),
       )
