@@ -5,7 +5,12 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
-import {dirname, join} from 'node:path'
+import {dirname, extname, join, normalize} from 'node:path'
+import {createServer} from 'node:http'
+import {existsSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
+import puppeteer from 'puppeteer-core'
+import {chromiumArgs, findChromium} from '../../scripts/chromium.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
 const newcomerScript = join(root, 'test/node/_state-newcomer.mjs')
@@ -116,3 +121,52 @@ for (const {strategy, server: serverName, config, flags} of cases) {
     }
   })
 }
+
+/** Serves the project root (the built bundles in dist/ and the test fixtures) on 127.0.0.1. */
+const serveRoot = async () => {
+  const types = {'.html': 'text/html', '.js': 'text/javascript'}
+  const server = createServer(async (request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '')
+    try {
+      const body = await readFile(join(root, path))
+      response.writeHead(200, {'content-type': types[extname(path)] ?? 'application/octet-stream'}).end(body)
+    } catch {
+      response.writeHead(404).end()
+    }
+  })
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  return {url: `http://127.0.0.1:${server.address().port}`, close: () => server.close()}
+}
+
+test('a browser page joining later gets the state from a server peer', {skip: !existsSync(join(root, 'dist/supabase.js')) && 'run npm run build first: the page loads dist/supabase.js'}, async () => {
+  const server = await (await import(join(root, 'test/servers/supabase.mjs'))).start()
+  const room = `server-peer-${Math.random().toString(36).slice(2, 8)}`
+  const config = {appId: server.url, supabaseKey: 'test-anon-key'}
+  const peer = startServerPeer(room, 'supabase', ['--app-id', server.url, '--supabase-key', 'test-anon-key', '--config', '{"rtcConfig": {"iceServers": []}}'])
+  const site = await serveRoot()
+  const browser = await puppeteer.launch({executablePath: findChromium(), headless: true, args: chromiumArgs()})
+  try {
+    const [, peerId] = await peer.waitFor(/peer (\S+) in room/, 'the server peer started')
+    const alice = startNewcomer('supabase', config, room, 'share', {board: ['x', null, 'o']})
+    await report(alice, 'shared')
+    await peer.waitFor(/state from/, 'the server peer got the state')
+    await leave(alice)
+
+    const page = await browser.newPage()
+    const query = new URLSearchParams({strategy: 'supabase', room, config: JSON.stringify({...config, rtcConfig: {iceServers: []}})})
+    await page.goto(`${site.url}/test/fixtures/state-newcomer.html?${query}`)
+    await page.waitForFunction('window.ready === true')
+    await page.waitForFunction('window.received.length > 0', {timeout: 0})
+    const [received] = await page.evaluate(() => window.received)
+    assert.equal(received.peerId, peerId)
+    assert.deepEqual(received.data, {board: ['x', null, 'o']})
+    await page.evaluate(() => window.leave())
+  } finally {
+    await browser.close()
+    site.close()
+    const exited = new Promise(resolve => peer.once('exit', resolve))
+    peer.kill('SIGTERM')
+    await exited
+    await server.stop()
+  }
+})
