@@ -60,6 +60,7 @@ export class Peer {
   /** Payload bytes per chunk frame for this connection. */
   frameSize = maxFrameSize
 
+  private expiry: ReturnType<typeof setTimeout> | undefined
   private makingOffer = false
   private ignoreOffer = false
   private controlChain = Promise.resolve()
@@ -79,6 +80,7 @@ export class Peer {
 
     this.channel.addEventListener('open', () => {
       if (this.isClosed) return
+      clearTimeout(this.expiry)
       this.isOpen = true
       const limit = (this.connection as {sctp?: {maxMessageSize?: number} | null}).sctp?.maxMessageSize
       if (limit && limit > 0) this.frameSize = Math.min(maxFrameSize, limit)
@@ -96,6 +98,11 @@ export class Peer {
       const candidate = (event as RTCPeerConnectionIceEvent).candidate
       if (this.isOpen && candidate) this.sendControl({t: 'ice', candidate: candidate.toJSON()})
     })
+  }
+
+  /** Closes this peer unless its channel opens within `ms` (a handshake that went nowhere). */
+  expireUnlessOpen(ms: number): void {
+    this.expiry = setTimeout(() => this.close(`no connection within ${ms} ms`), ms)
   }
 
   /** Initiator: an offer carrying every candidate gathered within `gatherMs`. */
@@ -142,6 +149,7 @@ export class Peer {
     if (this.isClosed) return
     this.isClosed = true
     this.isOpen = false
+    clearTimeout(this.expiry)
     this.outbox.clear()
     try {
       this.channel.close()

@@ -106,22 +106,16 @@ export const startSignaling = (options: SignalingOptions) => {
     return content.description
   }
 
-  /** Drops a handshake that has not opened its channel in time; the next announce retries it. */
-  const watch = (peer: Peer) =>
-    setTimeout(() => {
-      if (!peer.isOpen) peer.close(`no connection within ${options.connectTimeoutMs} ms`)
-    }, options.connectTimeoutMs)
-
   const offerTo = async (peerId: PeerId) => {
     if (options.peer(peerId) || refused.has(peerId) || stopped) return
     const peer = options.createPeer(peerId)
-    const timer = watch(peer)
+    // A handshake that has not opened its channel in time is dropped; the next announce retries it.
+    peer.expireUnlessOpen(options.connectTimeoutMs)
     try {
       const offer = await peer.createOffer(iceGatheringTimeoutMs)
       if (peer.isClosed || stopped) return
       await publishTo(peerId, {t: 'offer', peer: selfId, sealed: await seal(peerId, offer)})
     } catch (error) {
-      clearTimeout(timer)
       peer.close(`could not make an offer: ${error}`)
     }
   }
@@ -133,13 +127,12 @@ export const startSignaling = (options: SignalingOptions) => {
     // A fresh offer from a peer we think we know means it started over (rejoined): replace it.
     options.peer(from)?.close('it reconnected')
     const peer = options.createPeer(from)
-    const timer = watch(peer)
+    peer.expireUnlessOpen(options.connectTimeoutMs)
     try {
       const description = await peer.acceptOffer(offer, iceGatheringTimeoutMs)
       if (peer.isClosed || stopped) return
       await publishTo(from, {t: 'answer', peer: selfId, sealed: await seal(from, description)})
     } catch (error) {
-      clearTimeout(timer)
       peer.close(`could not answer its offer: ${error}`)
     }
   }

@@ -29,5 +29,7 @@ process.on('message', async message => {
   if (message.type === 'leave') {
     await room.leave()
     report({kind: 'left'})
+    // With the room left and the IPC channel closed, nothing of ours may keep the process alive.
+    process.disconnect()
   }
 })

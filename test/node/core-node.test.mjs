@@ -33,7 +33,14 @@ test('two Node peers (rtcPolyfill: node-datachannel, driver strategy) exchange t
     assert.deepEqual(binary.data, {bytes: 3 * 1024 * 1024, at1000: 1000 & 255})
     assert.ok(self.reports.find(r => r.kind === 'sent').rtt > 0)
   }
+  const exited = [a, b].map(peer => new Promise(resolve => peer.child.once('exit', () => resolve(Date.now()))))
   for (const peer of [a, b]) peer.child.send({type: 'leave'})
   await Promise.all([a.until(r => r.some(x => x.kind === 'left')), b.until(r => r.some(x => x.kind === 'left'))])
-  for (const peer of [a, b]) peer.child.kill()
+  const left = Date.now()
+  // No timer of ours outlives the room: the processes end by themselves, well before any
+  // of the room's timeouts (connectTimeoutMs, peerTimeoutMs: 20 s) would have fired.
+  const killer = setTimeout(() => [a, b].forEach(peer => peer.child.kill()), 15_000)
+  const exits = await Promise.all(exited)
+  clearTimeout(killer)
+  assert.ok(Math.max(...exits) - left < 10_000, `processes took ${Math.max(...exits) - left} ms to exit after leave()`)
 })
