@@ -12,6 +12,7 @@ import {existsSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {brotliCompressSync, gzipSync} from 'node:zlib'
 import {ensureDependencies, root} from './scripts/setup.mjs'
+import {browserBundle} from './scripts/bundle-options.mjs'
 
 ensureDependencies()
 process.chdir(root)
@@ -23,18 +24,6 @@ const sourceFiles = dir =>
   readdirSync(dir, {recursive: true})
     .map(file => join(dir, String(file)))
     .filter(file => file.endsWith('.ts') && !file.endsWith('.d.ts'))
-
-const browserBundle = {
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  target: 'es2022',
-  platform: 'browser',
-  conditions: ['browser', 'production'],
-  define: {'process.env.NODE_ENV': '"production"', global: 'globalThis'},
-  legalComments: 'none',
-  logLevel: 'warning',
-}
 
 const kib = bytes => `${(bytes / 1024).toFixed(1)} KiB`
 export const sizes = file => {

@@ -1,3 +1,4 @@
+import {callSafely} from './call.js'
 import {P2PError} from './errors.js'
 import {encodeValue} from './codec.js'
 import {maxActionIdBytes, maxTotalBytes} from './frame.js'
@@ -19,17 +20,6 @@ type Entry = {
 }
 
 const utf8 = new TextEncoder()
-
-/** A user callback that throws must not break delivery to the others: rethrow it on its own. */
-const call = (callback: () => void) => {
-  try {
-    callback()
-  } catch (error) {
-    setTimeout(() => {
-      throw error
-    })
-  }
-}
 
 export const createActions = (transfers: Transfers, resolveTargets: (targets: TargetPeers) => Peer[]) => {
   const entries = new Map<string, Entry>()
@@ -54,7 +44,7 @@ export const createActions = (transfers: Transfers, resolveTargets: (targets: Ta
     const onMessage = (callback: Receiver) => {
       entry.onMessage = callback
       const backlog = entry.backlog.splice(0)
-      for (const [data, peerId, meta] of backlog) call(() => callback(data, peerId, meta))
+      for (const [data, peerId, meta] of backlog) callSafely(() => callback(data, peerId, meta))
     }
     const onReceiveProgress = (callback: ProgressCallback) => {
       entry.onProgress = callback
@@ -80,14 +70,14 @@ export const createActions = (transfers: Transfers, resolveTargets: (targets: Ta
     deliver(peerId: PeerId, actionId: string, value: unknown, meta: Metadata) {
       if (!entries.has(actionId) && entries.size >= unknownActionLimit) return
       const entry = entryFor(actionId)
-      if (entry.onMessage) return call(() => entry.onMessage!(value, peerId, meta))
+      if (entry.onMessage) return callSafely(() => entry.onMessage!(value, peerId, meta))
       entry.backlog.push([value, peerId, meta])
       if (entry.backlog.length > backlogLimit) entry.backlog.shift()
     },
 
     progress(peerId: PeerId, actionId: string, fraction: number, meta: Metadata) {
       const onProgress = entries.get(actionId)?.onProgress
-      if (onProgress) call(() => onProgress(fraction, peerId, meta))
+      if (onProgress) callSafely(() => onProgress(fraction, peerId, meta))
     },
   }
 }

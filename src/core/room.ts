@@ -1,4 +1,5 @@
 import {createActions} from './actions.js'
+import {callSafely} from './call.js'
 import {deriveKey, topicOf} from './crypto.js'
 import {P2PError} from './errors.js'
 import {FrameType, encodeControl, encodePing, type Frame} from './frame.js'
@@ -49,17 +50,6 @@ const validate = (config: BaseRoomConfig, roomId: string, onJoinError: unknown) 
 
 const toList = (targets: TargetPeers): PeerId[] | undefined =>
   targets == null ? undefined : typeof targets === 'string' ? [targets] : [...targets]
-
-/** Calls a user callback; an exception in it is rethrown on its own, never into our state. */
-const call = (callback: () => void) => {
-  try {
-    callback()
-  } catch (error) {
-    setTimeout(() => {
-      throw error
-    })
-  }
-}
 
 /** Builds a strategy's `joinRoom`: same (appId, roomId) gives the same room until it is left. */
 export const createJoinRoom = <C extends BaseRoomConfig>(strategy: Strategy<C>): JoinRoom<C> => {
@@ -112,7 +102,7 @@ const createRoom = <C extends BaseRoomConfig>(
   }
 
   const report = (error: P2PError) => {
-    if (on.error) call(() => on.error!(error))
+    if (on.error) callSafely(() => on.error!(error))
     else console.warn(`p2p-elements (room "${roomId}"): ${error.message}`)
   }
 
@@ -142,8 +132,8 @@ const createRoom = <C extends BaseRoomConfig>(
   })
   const actions = createActions(transfers, resolveTargets)
   const media = createMedia({
-    stream: (stream, peerId, meta) => call(() => on.peerStream(stream, peerId, meta)),
-    track: (track, stream, peerId, meta) => call(() => on.peerTrack(track, stream, peerId, meta)),
+    stream: (stream, peerId, meta) => callSafely(() => on.peerStream(stream, peerId, meta)),
+    track: (track, stream, peerId, meta) => callSafely(() => on.peerTrack(track, stream, peerId, meta)),
   })
 
   const onFrame = (peer: Peer, frame: Frame) => {
@@ -176,14 +166,14 @@ const createRoom = <C extends BaseRoomConfig>(
     transfers.dropPeer(peer.id, error)
     media.dropPeer(peer.id)
     for (const [id, ping] of pings) if (ping.peerId === peer.id) pings.delete(id), ping.reject(error)
-    if (!left) call(() => on.peerLeave(peer.id))
+    if (!left) callSafely(() => on.peerLeave(peer.id))
   }
 
   const createPeer = (peerId: PeerId) => {
     const peer = new Peer(peerId, selfId < peerId, RTC, rtcConfig, {
       open: peer => {
         peer.everOpened = true
-        call(() => on.peerJoin(peer.id))
+        callSafely(() => on.peerJoin(peer.id))
       },
       close: onClose,
       frame: onFrame,
@@ -238,7 +228,7 @@ const createRoom = <C extends BaseRoomConfig>(
       connectTimeoutMs: settings.connectTimeoutMs,
       peer: peerId => peers.get(peerId),
       createPeer,
-      joinError: (peerId, error) => onJoinError && call(() => onJoinError({appId, roomId, peerId, error})),
+      joinError: (peerId, error) => onJoinError && callSafely(() => onJoinError({appId, roomId, peerId, error})),
     }).stop
   })().catch(error => report(new P2PError('strategy', `could not join room "${roomId}": ${error?.message ?? error}`)))
 

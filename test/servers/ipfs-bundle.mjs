@@ -3,23 +3,15 @@
 // (netmask, via @libp2p/utils) is CommonJS, which a browser cannot import as a module.
 // Not a network server for the strategy: test/servers/libp2p.mjs is that.
 import * as esbuild from 'esbuild'
+import {browserBundle} from '../../scripts/bundle-options.mjs'
 import {createServer} from 'node:http'
 import {fileURLToPath} from 'node:url'
 
 const entry = fileURLToPath(new URL('../../src/strategies/ipfs.ts', import.meta.url))
 
 export async function start(port = 0) {
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    conditions: ['browser', 'production'],
-    define: {'process.env.NODE_ENV': '"production"', global: 'globalThis'},
-    logLevel: 'warning',
-  })
+  // Unminified: readable stack traces in test failures.
+  const result = await esbuild.build({...browserBundle, entryPoints: [entry], write: false, minify: false})
   const code = result.outputFiles[0].contents
   const server = createServer((request, response) => {
     const found = request.url.split('?')[0] === '/ipfs.js'

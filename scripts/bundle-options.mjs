@@ -1,0 +1,13 @@
+// esbuild options for a minified browser ES module, shared by the build and by test servers
+// that bundle a strategy the way users' bundlers see it.
+export const browserBundle = {
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: 'es2022',
+  platform: 'browser',
+  conditions: ['browser', 'production'],
+  define: {'process.env.NODE_ENV': '"production"', global: 'globalThis'},
+  legalComments: 'none',
+  logLevel: 'warning',
+}
