@@ -38,7 +38,7 @@ const readMeta = (value: unknown): FileMeta | undefined => {
  *
  * @fires {CustomEvent<FileProgressDetail>} p2p-file-progress - A file moved: `{file, peerId, fraction, direction}`; `file` is its `{id, name, type, size, lastModified}`.
  * @fires {CustomEvent<FileReceivedDetail>} p2p-file-received - A whole file arrived: `{file: File, peerId}`.
- * @fires {CustomEvent<FileErrorDetail>} p2p-file-error - A file was not sent or did not arrive: too large, refused, no one to send to, or a peer left mid-way: `{file?, peerId?, error, message, code?}`.
+ * @fires {CustomEvent<FileErrorDetail>} p2p-file-error - A file was not sent or did not arrive: too large, unreadable, refused, no one to send to, or a peer left mid-way: `{file?, peerId?, error, message, code?}`.
  * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it.
  *
  * @csspart dropzone - The area files are dropped on (it holds the button and the target list).
@@ -274,10 +274,19 @@ export class P2PFileSend extends LitElement {
       this.requestUpdate()
       fire(this, events.fileProgress, {file: meta, peerId, fraction, direction: 'send'})
     }
-    // One send per peer, so each peer's success or failure is its own.
+    // One send per peer, so each peer's success or failure is its own; the file is read
+    // once and its bytes shared by every send (a Blob would be read again per peer).
+    let bytes: ArrayBuffer
+    try {
+      bytes = await file.arrayBuffer()
+    } catch (error) {
+      row.failed = Object.fromEntries(targets.map(id => [id, 'unreadable']))
+      const message = `${file.name} could not be read: ${(error as Error)?.message ?? error}`
+      return this.#fail(message, 'unreadable', meta, undefined, error instanceof Error ? error : new Error(message))
+    }
     await Promise.all(
       targets.map(peerId =>
-        room.sendAction(this.name, file, peerId, meta, progress).then(
+        room.sendAction(this.name, bytes, peerId, meta, progress).then(
           () => progress(1, peerId),
           error => {
             const {message, code} = errorDetail(error)
