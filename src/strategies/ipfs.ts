@@ -3,9 +3,9 @@
  * libp2p node (WebSockets, Noise, Yamux, identify, pubsub) that dials the nodes in
  * `relayUrls` (multiaddrs) and publishes and subscribes through them.
  *
- * Pages speak floodsub, the pubsub protocol every gossipsub router also serves: a page only
- * talks to its relays, so gossipsub's mesh would buy it nothing, and floodsub is 17 KiB
- * (brotli) smaller. A node forwards a topic only if it is in it, so at least one of
+ * Pages speak gossipsub, the pubsub router of IPFS nodes. (Floodsub, which every gossipsub
+ * router also serves, would be 17 KiB brotli smaller; gossipsub is what the IPFS network
+ * routes.) A node forwards a topic only if it is in it, so at least one of
  * `relayUrls` must route topics its peers join: `scripts/relays/libp2p-relay.mjs` (gossipsub)
  * is such a node.
  * The public defaults are the libp2p bootstrap nodes, which give connectivity, but
@@ -14,7 +14,7 @@
  */
 import {noise} from '@chainsafe/libp2p-noise'
 import {yamux} from '@chainsafe/libp2p-yamux'
-import {floodsub, type FloodSub} from '@libp2p/floodsub'
+import {gossipsub, type GossipSub} from '@libp2p/gossipsub'
 import {identify} from '@libp2p/identify'
 import {webSockets} from '@libp2p/websockets'
 import {multiaddr, type Multiaddr} from '@multiformats/multiaddr'
@@ -47,7 +47,7 @@ const maxQueued = 200
  */
 const waitForTopicPeersMs = 3_000
 
-type Node = Libp2p<{pubsub: FloodSub}>
+type Node = Libp2p<{pubsub: GossipSub}>
 
 type Shared = {
   node: Promise<Node>
@@ -109,7 +109,8 @@ const acquireNode = (relayUrls: string[], onError: (message: string) => void) =>
       connectionGater: {denyDialMultiaddr: () => false},
       services: {
         identify: identify(),
-        pubsub: floodsub(),
+        // A page's only pubsub peers are its relays: publish to them even before the mesh forms.
+        pubsub: gossipsub({allowPublishToZeroTopicPeers: true, floodPublish: true}),
       },
     }).then(node => {
       node.services.pubsub.addEventListener('message', event => {
