@@ -50,7 +50,9 @@ const nodeTests = existsSync('test/node')
   : []
 if (nodeTests.length) {
   console.log('\n== Node tests (node --test)')
-  const node = await run('node', ['--test', '--test-concurrency=1', ...nodeTests])
+  // --test-force-exit: a file whose tests all finished cannot hang the run on a handle some
+  // library left open; --test-timeout: nor can one stuck test.
+  const node = await run('node', ['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=180000', ...nodeTests])
   const pass = node.output.match(/^# pass (\d+)/m)
   const fail = node.output.match(/^# fail (\d+)/m)
   totals.passed += Number(pass?.[1] ?? 0)
