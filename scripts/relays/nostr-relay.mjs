@@ -20,6 +20,7 @@ import {WebSocketServer} from 'ws'
 import {NostrRelay} from '@nostr-relay/core'
 import {EventRepository, EventType, EventUtils, LogLevel} from '@nostr-relay/common'
 import {Validator} from '@nostr-relay/validator'
+import {listen, stopper} from './listen.mjs'
 
 // Stored events kept in memory: plenty for a local session, bounded so it cannot grow forever.
 const DEFAULT_MAX_EVENTS = 10_000
@@ -100,15 +101,6 @@ class MemoryRepository extends EventRepository {
   }
 }
 
-const listen = (server, port, host) =>
-  new Promise((done, fail) => {
-    server.once('error', fail)
-    server.listen(port, host, () => {
-      server.off('error', fail)
-      done(server.address().port)
-    })
-  })
-
 /** Starts a relay on `port` (0: any free port). Resolves to `{url, port, stop}`. */
 export async function start(port = 0, {host = '127.0.0.1', stats = false, maxEvents = DEFAULT_MAX_EVENTS} = {}) {
   const clients = new Map() // ws -> {id, subscriptions: Map<subscriptionId, filters>}
@@ -188,14 +180,6 @@ export async function start(port = 0, {host = '127.0.0.1', stats = false, maxEve
   })
 
   const actualPort = await listen(server, port, host)
-  let stopped
-  const stop = () =>
-    (stopped ??= (async () => {
-      for (const socket of wss.clients) socket.terminate()
-      await new Promise(done => wss.close(() => done()))
-      server.closeAllConnections()
-      await new Promise(done => server.close(() => done()))
-      await relay.destroy()
-    })())
+  const stop = stopper({server, wss, after: () => relay.destroy()})
   return {url: `ws://${host.includes(':') ? `[${host}]` : host}:${actualPort}`, port: actualPort, stop, stats: () => counts}
 }

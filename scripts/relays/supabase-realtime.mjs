@@ -24,6 +24,7 @@
 import {createServer} from 'node:http'
 import {randomUUID} from 'node:crypto'
 import {WebSocketServer} from 'ws'
+import {listen, stopper} from './listen.mjs'
 
 const websocketPath = '/realtime/v1/websocket'
 const kinds = {userBroadcastPush: 3, userBroadcast: 4}
@@ -229,19 +230,6 @@ export async function startSupabaseRealtime({port = 0, host = '127.0.0.1', apiKe
     })
   })
 
-  await new Promise((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(port, host, resolve)
-  })
-  const actualPort = http.address().port
-  return {
-    url: `http://${host}:${actualPort}`,
-    port: actualPort,
-    stop: async () => {
-      for (const ws of wss.clients) ws.terminate()
-      await new Promise(resolve => wss.close(() => resolve()))
-      http.closeAllConnections()
-      await new Promise(resolve => http.close(() => resolve()))
-    },
-  }
+  const actualPort = await listen(http, port, host)
+  return {url: `http://${host}:${actualPort}`, port: actualPort, stop: stopper({server: http, wss})}
 }

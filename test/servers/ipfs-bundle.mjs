@@ -6,6 +6,7 @@ import * as esbuild from 'esbuild'
 import {browserBundle} from '../../scripts/bundle-options.mjs'
 import {createServer} from 'node:http'
 import {fileURLToPath} from 'node:url'
+import {listen, stopper} from '../../scripts/relays/listen.mjs'
 
 const entry = fileURLToPath(new URL('../../src/strategies/ipfs.ts', import.meta.url))
 
@@ -22,17 +23,6 @@ export async function start(port = 0) {
     })
     response.end(found ? code : '')
   })
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, '127.0.0.1', resolve)
-  })
-  const actualPort = server.address().port
-  return {
-    url: `http://127.0.0.1:${actualPort}/ipfs.js`,
-    port: actualPort,
-    stop: async () => {
-      server.closeAllConnections()
-      await new Promise(resolve => server.close(() => resolve()))
-    },
-  }
+  const actualPort = await listen(server, port)
+  return {url: `http://127.0.0.1:${actualPort}/ipfs.js`, port: actualPort, stop: stopper({server})}
 }

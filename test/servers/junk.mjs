@@ -7,6 +7,7 @@ import {createServer} from 'node:http'
 import {randomBytes} from 'node:crypto'
 import {WebSocketServer} from 'ws'
 import {finalizeEvent, generateSecretKey} from 'nostr-tools/pure'
+import {listen, stopper} from '../../scripts/relays/listen.mjs'
 
 const key = generateSecretKey()
 const now = () => Math.floor(Date.now() / 1000)
@@ -83,18 +84,6 @@ export async function start(port = 0) {
       else if (message?.action === 'announce') for (const reply of trackerReplies(message)) send(reply)
     })
   })
-  await new Promise((done, fail) => {
-    server.once('error', fail)
-    server.listen(port, '127.0.0.1', done)
-  })
-  const actualPort = server.address().port
-  let stopped
-  const stop = () =>
-    (stopped ??= (async () => {
-      for (const socket of wss.clients) socket.terminate()
-      await new Promise(done => wss.close(() => done()))
-      server.closeAllConnections()
-      await new Promise(done => server.close(() => done()))
-    })())
-  return {url: `ws://127.0.0.1:${actualPort}`, port: actualPort, stop}
+  const actualPort = await listen(server, port)
+  return {url: `ws://127.0.0.1:${actualPort}`, port: actualPort, stop: stopper({server, wss})}
 }

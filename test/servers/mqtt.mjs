@@ -3,6 +3,7 @@
 import {createServer} from 'node:http'
 import {WebSocketServer, createWebSocketStream} from 'ws'
 import {Aedes} from 'aedes'
+import {listen, stopper} from '../../scripts/relays/listen.mjs'
 
 export async function start(port = 0) {
   const broker = await Aedes.createBroker()
@@ -28,19 +29,7 @@ export async function start(port = 0) {
     broker.handle(stream, request)
   })
 
-  await new Promise((done, fail) => {
-    server.once('error', fail)
-    server.listen(port, '127.0.0.1', done)
-  })
-  const actualPort = server.address().port
-  let stopped
-  const stop = () =>
-    (stopped ??= (async () => {
-      for (const socket of wss.clients) socket.terminate()
-      await new Promise(done => wss.close(() => done()))
-      server.closeAllConnections()
-      await new Promise(done => server.close(() => done()))
-      await new Promise(done => broker.close(() => done()))
-    })())
+  const actualPort = await listen(server, port)
+  const stop = stopper({server, wss, after: () => new Promise(done => broker.close(() => done()))})
   return {url: `ws://127.0.0.1:${actualPort}/mqtt`, port: actualPort, stop, stats: () => counts}
 }
