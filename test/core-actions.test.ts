@@ -142,6 +142,17 @@ describe('actions', () => {
     await closeAll([a, b])
   })
 
+  it('a ping to a peer that leaves before answering rejects with its id', async () => {
+    const [a, b] = await joinedPeers(2)
+    b.peer.window.RTCDataChannel.prototype.send = function () {} // b stops answering
+    const pending = a.room.ping(b.id)
+    b.peer.close()
+    const error = await pending.then(() => undefined, (e: any) => e)
+    expect(error?.code).to.equal('peer-left')
+    expect(error.peerId).to.equal(b.id)
+    await closeAll([a])
+  })
+
   it('the driver strategy connects peers over a pub/sub object the app brings', async () => {
     const driverModule = await import('../src/strategies/driver.js')
     const bus = driverModule.createMemoryDriver()
