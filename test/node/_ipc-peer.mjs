@@ -1,6 +1,10 @@
-// A Node peer in its own process, joining a room with the driver strategy over a pub/sub
-// the test process relays (the shape of a user's own signaling server) and node-datachannel
-// as RTCPeerConnection. Sends 'hello from <id>' and 3 MB to each peer, and reports what it gets.
+// A Node peer in its own process, driven by the test over IPC. It joins a room with the
+// driver strategy over a pub/sub the test process relays (the shape of a user's own
+// signaling server) and node-datachannel as RTCPeerConnection, and reports what happens.
+//   -> {type: 'send', text?, bytes?, to?}   send text, or `bytes` of binary, to peers (default all)
+//   -> {type: 'ping', to}                   ping a peer
+//   -> {type: 'leave'}                      leave, then let the process end by itself
+//   <- {type: 'report', kind: 'ready' | 'joined' | 'received' | 'progress' | 'sent' | 'pong' | 'left', ...}
 import {RTCPeerConnection} from 'node-datachannel/polyfill'
 import {joinRoom, selfId} from '../../dist/lib/strategies/driver.js'
 
@@ -10,22 +14,39 @@ const driver = {
   off: (topic, handler) => handlers.set(topic, (handlers.get(topic) ?? []).filter(h => h !== handler)),
   emit: (topic, data) => process.send({type: 'publish', topic, data}),
 }
-const report = message => process.send({type: 'report', ...message})
+const report = message => process.send?.({type: 'report', ...message})
 
 const room = joinRoom(
   {appId: 'node-test', driver, rtcPolyfill: RTCPeerConnection, rtcConfig: {iceServers: []}},
   process.argv[2],
 )
-const [send, receive] = room.makeAction('greet')
-receive((data, peerId) => report({kind: 'received', data: data instanceof ArrayBuffer ? {bytes: data.byteLength, at1000: new Uint8Array(data)[1000]} : data, peerId}))
-room.onPeerJoin(async peerId => {
-  report({kind: 'joined', peerId, selfId})
-  await send(`hello from ${selfId}`, peerId)
-  await send(new Uint8Array(3 * 1024 * 1024).map((_, i) => i & 255), peerId, {name: 'three-megabytes'})
-  report({kind: 'sent', rtt: await room.ping(peerId)})
-})
+const [send, receive] = room.makeAction('data')
+receive((data, peerId) =>
+  report({
+    kind: 'received',
+    peerId,
+    data: data instanceof ArrayBuffer ? {bytes: data.byteLength, at1000: new Uint8Array(data)[1000]} : data,
+  }),
+)
+room.onPeerJoin(peerId => report({kind: 'joined', peerId}))
+
 process.on('message', async message => {
   if (message.type === 'deliver') for (const handler of handlers.get(message.topic) ?? []) handler(message.data)
+  if (message.type === 'send') {
+    const data = message.text ?? new Uint8Array(message.bytes).map((_, i) => i & 255)
+    // Progress is reported at whole tenths, enough to see who is ahead.
+    const reached = {}
+    try {
+      await send(data, message.to, null, (fraction, peerId) => {
+        const tenth = Math.floor(fraction * 10)
+        if (tenth !== reached[peerId]) report({kind: 'progress', peerId, fraction}), (reached[peerId] = tenth)
+      })
+      report({kind: 'sent'})
+    } catch (error) {
+      report({kind: 'send-failed', code: error.code, peerId: error.peerId})
+    }
+  }
+  if (message.type === 'ping') report({kind: 'pong', rtt: await room.ping(message.to)})
   if (message.type === 'leave') {
     await room.leave()
     report({kind: 'left'})
@@ -33,3 +54,4 @@ process.on('message', async message => {
     process.disconnect()
   }
 })
+report({kind: 'ready', selfId})
