@@ -18,6 +18,7 @@ import {gossipsub, type GossipSub} from '@libp2p/gossipsub'
 import {identify} from '@libp2p/identify'
 import {webSockets} from '@libp2p/websockets'
 import {multiaddr, type Multiaddr} from '@multiformats/multiaddr'
+import {createTopicListeners} from './topic-listeners.js'
 import {createLibp2p, type Libp2p} from 'libp2p'
 import {createJoinRoom, defineStrategy, selfId, type BaseRoomConfig} from '../core/index.js'
 
@@ -52,7 +53,7 @@ type Node = Libp2p<{pubsub: GossipSub}>
 type Shared = {
   node: Promise<Node>
   users: number
-  listeners: Map<string, Set<(message: string) => void>>
+  listeners: ReturnType<typeof createTopicListeners>
   /** Where relay problems are reported: every room using the node. */
   errorSinks: Set<(message: string) => void>
   stop: () => void
@@ -97,7 +98,11 @@ const acquireNode = (relayUrls: string[], onError: (message: string) => void) =>
   const key = JSON.stringify(relayUrls)
   let shared = nodes.get(key)
   if (!shared) {
-    const listeners = new Map<string, Set<(message: string) => void>>()
+    // The node subscribes to a topic while any room on this page listens to it.
+    const listeners = createTopicListeners({
+      first: topic => void node.then(node => listeners.has(topic) && node.services.pubsub.subscribe(topic)).catch(() => {}),
+      last: topic => void node.then(node => node.services.pubsub.unsubscribe(topic)).catch(() => {}),
+    })
     const errorSinks = new Set<(message: string) => void>()
     const report = (message: string) => errorSinks.forEach(sink => sink(message))
     const stops: Array<() => void> = []
@@ -114,10 +119,8 @@ const acquireNode = (relayUrls: string[], onError: (message: string) => void) =>
       },
     }).then(node => {
       node.services.pubsub.addEventListener('message', event => {
-        const handlers = listeners.get(event.detail.topic)
-        if (!handlers?.size) return
-        const message = decoder.decode(event.detail.data)
-        for (const handler of handlers) handler(message)
+        const {topic, data} = event.detail
+        if (listeners.has(topic)) listeners.deliver(topic, decoder.decode(data))
       })
       for (const url of relayUrls) stops.push(keepDialing(node, multiaddr(url), report))
       return node
@@ -165,7 +168,7 @@ export const strategy = defineStrategy<IpfsRoomConfig>({
   },
   connect: (config, context) => {
     const {shared, release} = acquireNode(config.relayUrls ?? defaultRelayUrls, context.onError)
-    const mine = new Set<[string, (message: string) => void]>()
+    const mine = new Set<() => void>() // this room's unsubscribe functions
     let node: Node | undefined
     let closed = false
     const waiting: Array<{topic: string; message: string; until: number}> = []
@@ -203,25 +206,12 @@ export const strategy = defineStrategy<IpfsRoomConfig>({
       error => context.onError(`libp2p could not start: ${error?.message ?? error}`),
     )
 
-    const unsubscribe = (topic: string, handler: (message: string) => void) => {
-      const handlers = shared.listeners.get(topic)
-      if (!handlers?.delete(handler) || handlers.size) return
-      shared.listeners.delete(topic)
-      void shared.node.then(node => node.services.pubsub.unsubscribe(topic)).catch(() => {})
-    }
-
     return {
       subscribe: (topic, onMessage) => {
-        const handlers = shared.listeners.get(topic) ?? new Set()
-        if (!handlers.size) {
-          shared.listeners.set(topic, handlers)
-          void shared.node.then(node => handlers.size && node.services.pubsub.subscribe(topic)).catch(() => {})
-        }
-        handlers.add(onMessage)
-        const entry: [string, (message: string) => void] = [topic, onMessage]
-        mine.add(entry)
+        const remove = shared.listeners.add(topic, onMessage)
+        mine.add(remove)
         return () => {
-          if (mine.delete(entry)) unsubscribe(topic, onMessage)
+          if (mine.delete(remove)) remove()
         }
       },
       publish: (topic, message) => {
@@ -236,7 +226,7 @@ export const strategy = defineStrategy<IpfsRoomConfig>({
         clearTimeout(deadline)
         waiting.length = 0
         node?.services.pubsub.removeEventListener('subscription-change', onSubscriptionChange)
-        for (const [topic, handler] of mine) unsubscribe(topic, handler)
+        for (const remove of mine) remove()
         mine.clear()
         release()
       },

@@ -14,6 +14,7 @@ import {
   type RelayConfig,
   type RelayTransport,
 } from './relay-manager.js'
+import {createTopicListeners} from './topic-listeners.js'
 
 export type MqttRoomConfig = RelayConfig
 
@@ -85,7 +86,7 @@ export const strategy = defineStrategy<MqttRoomConfig>({
   name: 'mqtt',
   validate: config => validateRelayConfig('mqtt', config),
   connect: (config, context) => {
-    const handlers = new Map<string, Set<(message: string) => void>>()
+    const topics = createTopicListeners({first: topic => addTopic(topic), last: topic => dropTopic(topic)})
     const urls = pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)
     let closed = false
 
@@ -102,14 +103,11 @@ export const strategy = defineStrategy<MqttRoomConfig>({
 
     const pool = relays.acquireAll(config, urls, url => ({
       // A (re)connected broker has a clean session: subscribe again.
-      open: client => subscribeOn(client, url, [...handlers.keys()]),
+      open: client => subscribeOn(client, url, topics.topics()),
       message: data => {
         if (closed) return
         const [topic, payload] = data as [string, Uint8Array]
-        const listeners = handlers.get(topic)
-        if (!listeners?.size) return
-        const message = decoder.decode(payload)
-        for (const listener of [...listeners]) listener(message)
+        if (topics.has(topic)) topics.deliver(topic, decoder.decode(payload))
       },
       down: reason => report(`broker ${url} is unreachable (${reason}); retrying with backoff`),
     }))
@@ -136,19 +134,7 @@ export const strategy = defineStrategy<MqttRoomConfig>({
     }
 
     return {
-      subscribe: (topic, onMessage) => {
-        if (!handlers.has(topic)) {
-          handlers.set(topic, new Set())
-          addTopic(topic)
-        }
-        handlers.get(topic)!.add(onMessage)
-        return () => {
-          const listeners = handlers.get(topic)
-          if (!listeners?.delete(onMessage) || listeners.size) return
-          handlers.delete(topic)
-          dropTopic(topic)
-        }
-      },
+      subscribe: (topic, onMessage) => topics.add(topic, onMessage),
       publish: (topic, message) => {
         if (closed) return
         for (const lease of pool.leases) lease.send({topic, message})
@@ -156,8 +142,8 @@ export const strategy = defineStrategy<MqttRoomConfig>({
       close: () => {
         if (closed) return
         closed = true
-        for (const topic of [...handlers.keys()]) dropTopic(topic)
-        handlers.clear()
+        for (const topic of topics.topics()) dropTopic(topic)
+        topics.clear()
         pool.release()
       },
     }

@@ -15,6 +15,7 @@ import {
   webSocketTransport,
   type RelayConfig,
 } from './relay-manager.js'
+import {createTopicListeners} from './topic-listeners.js'
 
 export type NostrRoomConfig = RelayConfig
 
@@ -73,7 +74,8 @@ export const strategy = defineStrategy<NostrRoomConfig>({
     const secretKey = generateSecretKey()
     const publicKey = getPublicKey(secretKey)
     const subscriptionId = `p2pe-${randomId(12)}`
-    const handlers = new Map<string, Set<(message: string) => void>>()
+    // A topic gained or lost: one REQ carries all our topics, so send it again.
+    const topics = createTopicListeners({first: () => void updateSubscription(), last: () => void updateSubscription()})
     const seen = new Set<string>()
     const joinedAt = nowSeconds()
     let closed = false
@@ -84,18 +86,17 @@ export const strategy = defineStrategy<NostrRoomConfig>({
       JSON.stringify([
         'REQ',
         subscriptionId,
-        {kinds: [eventKind], [`#${topicTag}`]: [...handlers.keys()], since: nowSeconds() - clockSkewSeconds},
+        {kinds: [eventKind], [`#${topicTag}`]: topics.topics(), since: nowSeconds() - clockSkewSeconds},
       ])
 
     const onEvent = (event: unknown) => {
       if (!isEvent(event) || event.kind !== eventKind || event.pubkey === publicKey) return
       if (seen.has(event.id) || event.created_at < joinedAt - clockSkewSeconds) return
       const topic = event.tags.find(tag => Array.isArray(tag) && tag[0] === topicTag)?.[1]
-      const listeners = typeof topic === 'string' ? handlers.get(topic) : undefined
-      if (!listeners?.size || !verifyEvent(event)) return
+      if (typeof topic !== 'string' || !topics.has(topic) || !verifyEvent(event)) return
       seen.add(event.id)
       if (seen.size > seenLimit) seen.delete(seen.values().next().value!)
-      for (const listener of [...listeners]) listener(event.content)
+      topics.deliver(topic, event.content)
     }
 
     const onMessage = (url: string) => (data: unknown) => {
@@ -115,7 +116,7 @@ export const strategy = defineStrategy<NostrRoomConfig>({
 
     const pool = relays.acquireAll(config, pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy), url => ({
       // A (re)connected relay has no subscription of ours: ask again.
-      open: socket => void (handlers.size && socket.send(request())),
+      open: socket => void (topics.size && socket.send(request())),
       message: onMessage(url),
       down: reason => report(`relay ${url} is unreachable (${reason}); retrying with backoff`),
     }))
@@ -131,7 +132,7 @@ export const strategy = defineStrategy<NostrRoomConfig>({
         if (closed) return
         for (const lease of pool.leases) {
           try {
-            lease.socket()?.send(handlers.size ? request() : JSON.stringify(['CLOSE', subscriptionId]))
+            lease.socket()?.send(topics.size ? request() : JSON.stringify(['CLOSE', subscriptionId]))
           } catch {
             // it just closed: the next open subscribes again
           }
@@ -139,17 +140,7 @@ export const strategy = defineStrategy<NostrRoomConfig>({
       }))
 
     return {
-      subscribe: (topic, onMessage) => {
-        if (!handlers.has(topic)) handlers.set(topic, new Set())
-        handlers.get(topic)!.add(onMessage)
-        void updateSubscription()
-        return () => {
-          const listeners = handlers.get(topic)
-          if (!listeners?.delete(onMessage) || listeners.size) return
-          handlers.delete(topic)
-          void updateSubscription()
-        }
-      },
+      subscribe: (topic, onMessage) => topics.add(topic, onMessage),
       publish: (topic, message) => {
         if (closed) return
         try {
@@ -172,7 +163,7 @@ export const strategy = defineStrategy<NostrRoomConfig>({
             // the relay is going away anyway
           }
         }
-        handlers.clear()
+        topics.clear()
         pool.release()
       },
     }

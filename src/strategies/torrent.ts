@@ -23,6 +23,7 @@ import {
   webSocketTransport,
   type RelayConfig,
 } from './relay-manager.js'
+import {createTopicListeners} from './topic-listeners.js'
 
 export type TorrentRoomConfig = RelayConfig
 
@@ -73,16 +74,12 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
   validate: config => validateRelayConfig('torrent', config),
   connect: (config, context) => {
     const infoHash = hexToBinary(context.roomTopic)
-    const handlers = new Map<string, Set<(message: string) => void>>()
+    const topics = createTopicListeners()
     const peerIdsByTopic = new Map<string, PeerId>()
     const urls = pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)
     let closed = false
 
     const report = createReporter(context.onError)
-
-    const deliver = (topic: string, message: string) => {
-      for (const listener of [...(handlers.get(topic) ?? [])]) listener(message)
-    }
 
     /** Learns which peer topic a tracker peer id stands for (once per peer), then delivers. */
     const topicsByPeer = new Map<PeerId, Promise<string>>()
@@ -95,7 +92,7 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
       }
       peerIdsByTopic.set(await peerTopic, peerId)
       if (peerIdsByTopic.size > peerLimit) peerIdsByTopic.delete(peerIdsByTopic.keys().next().value!)
-      if (!closed) deliver(topic, message)
+      if (!closed) topics.deliver(topic, message)
     }
 
     // Per tracker: whether we are in its swarm (since its socket last opened), and the
@@ -164,14 +161,7 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
     const lease = (url: string) => pool.leases.find(lease => lease.url === url)
 
     return {
-      subscribe: (topic, onMessage) => {
-        if (!handlers.has(topic)) handlers.set(topic, new Set())
-        handlers.get(topic)!.add(onMessage)
-        return () => {
-          const listeners = handlers.get(topic)
-          if (listeners?.delete(onMessage) && !listeners.size) handlers.delete(topic)
-        }
-      },
+      subscribe: (topic, onMessage) => topics.add(topic, onMessage),
       publish: (topic, message) => {
         if (closed) return
         if (topic === context.roomTopic) {
@@ -209,7 +199,7 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
             // the tracker is going away anyway
           }
         }
-        handlers.clear()
+        topics.clear()
         pool.release()
       },
     }
