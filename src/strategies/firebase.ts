@@ -22,6 +22,7 @@ import {
   type DatabaseReference,
 } from 'firebase/database'
 import {createJoinRoom, defineStrategy, roomTopicOf, selfId, type BaseRoomConfig} from '../core/index.js'
+import {createSharedClients} from './shared-clients.js'
 
 export type FirebaseRoomConfig = BaseRoomConfig & {
   /** An app you initialized yourself (`initializeApp({databaseURL, ...})`); otherwise appId is the databaseURL. */
@@ -57,27 +58,14 @@ const pushKeyTime = (key: string): number => {
 const databaseUrlOf = (config: FirebaseRoomConfig) => (config.firebaseApp ? undefined : config.appId)
 
 /** One app per databaseURL in a page, shared by its rooms and getOccupants; deleted when none uses it. */
-const apps = new Map<string, {app: FirebaseApp; users: number}>()
+const apps = createSharedClients<FirebaseApp>(app => void deleteApp(app).catch(() => {}))
 let appCount = 0
 
 const acquireDatabase = (config: FirebaseRoomConfig): {db: Database; release: () => void} => {
   if (config.firebaseApp) return {db: getDatabase(config.firebaseApp), release: () => {}}
   const url = databaseUrlOf(config)!
-  let entry = apps.get(url)
-  if (!entry) {
-    entry = {app: initializeApp({databaseURL: url}, `p2p-elements-${++appCount}`), users: 0}
-    apps.set(url, entry)
-  }
-  entry.users++
-  const held = entry
-  return {
-    db: getDatabase(held.app),
-    release: () => {
-      if (--held.users > 0) return
-      apps.delete(url)
-      void deleteApp(held.app).catch(() => {})
-    },
-  }
+  const {client, release} = apps.acquire(url, () => initializeApp({databaseURL: url}, `p2p-elements-${++appCount}`))
+  return {db: getDatabase(client), release}
 }
 
 const pathsOf = (config: FirebaseRoomConfig) => {

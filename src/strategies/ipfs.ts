@@ -19,6 +19,7 @@ import {identify} from '@libp2p/identify'
 import {webSockets} from '@libp2p/websockets'
 import {multiaddr, type Multiaddr} from '@multiformats/multiaddr'
 import {createTopicListeners} from './topic-listeners.js'
+import {createSharedClients} from './shared-clients.js'
 import {createLibp2p, type Libp2p} from 'libp2p'
 import {createJoinRoom, defineStrategy, selfId, type BaseRoomConfig} from '../core/index.js'
 
@@ -52,7 +53,6 @@ type Node = Libp2p<{pubsub: GossipSub}>
 
 type Shared = {
   node: Promise<Node>
-  users: number
   listeners: ReturnType<typeof createTopicListeners>
   /** Where relay problems are reported: every room using the node. */
   errorSinks: Set<(message: string) => void>
@@ -92,12 +92,10 @@ const keepDialing = (node: Node, address: Multiaddr, onError: (message: string) 
 }
 
 /** One libp2p node per set of relays in a page, shared by its rooms; stopped when none uses it. */
-const nodes = new Map<string, Shared>()
+const nodes = createSharedClients<Shared>(shared => shared.stop())
 
 const acquireNode = (relayUrls: string[], onError: (message: string) => void) => {
-  const key = JSON.stringify(relayUrls)
-  let shared = nodes.get(key)
-  if (!shared) {
+  const {client: shared, release} = nodes.acquire(JSON.stringify(relayUrls), () => {
     // The node subscribes to a topic while any room on this page listens to it.
     const listeners = createTopicListeners({
       first: topic => void node.then(node => listeners.has(topic) && node.services.pubsub.subscribe(topic)).catch(() => {}),
@@ -125,9 +123,8 @@ const acquireNode = (relayUrls: string[], onError: (message: string) => void) =>
       for (const url of relayUrls) stops.push(keepDialing(node, multiaddr(url), report))
       return node
     })
-    shared = {
+    return {
       node,
-      users: 0,
       listeners,
       errorSinks,
       stop: () => {
@@ -135,18 +132,13 @@ const acquireNode = (relayUrls: string[], onError: (message: string) => void) =>
         void node.then(node => node.stop()).catch(() => {})
       },
     }
-    nodes.set(key, shared)
-  }
-  shared.users++
+  })
   shared.errorSinks.add(onError)
-  const held = shared
   return {
-    shared: held,
+    shared,
     release: () => {
-      held.errorSinks.delete(onError)
-      if (--held.users > 0) return
-      nodes.delete(key)
-      held.stop()
+      shared.errorSinks.delete(onError)
+      release()
     },
   }
 }

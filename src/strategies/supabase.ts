@@ -13,6 +13,7 @@ import {
   type SupabaseClient,
 } from '@supabase/supabase-js'
 import {createJoinRoom, defineStrategy, selfId, type BaseRoomConfig} from '../core/index.js'
+import {createSharedClients} from './shared-clients.js'
 
 export type SupabaseRoomConfig = BaseRoomConfig & {
   /** Your project's anon (publishable) key, from the dashboard's API settings. */
@@ -38,7 +39,7 @@ type Topic = {
 }
 
 /** One Realtime client per (project, key) in a page, shared by its rooms. */
-const clients = new Map<string, {realtime: RealtimeClient; users: number}>()
+const clients = createSharedClients<RealtimeClient>(realtime => void realtime.disconnect())
 
 /** The socket endpoint supabase-js derives from a project URL: wss://PROJECT.supabase.co/realtime/v1. */
 const realtimeUrlOf = (projectUrl: string) => {
@@ -50,29 +51,17 @@ const realtimeUrlOf = (projectUrl: string) => {
 const acquireRealtime = (config: SupabaseRoomConfig): {realtime: Realtime; release: () => void} => {
   if (config.supabaseClient) return {realtime: config.supabaseClient.realtime, release: () => {}}
   const key = JSON.stringify([config.appId, config.supabaseKey])
-  let entry = clients.get(key)
-  if (!entry) {
+  const {client, release} = clients.acquire(key, () => {
     const apikey = config.supabaseKey!
     const options = config.realtimeOptions ?? {}
-    const realtime = new RealtimeClient(realtimeUrlOf(config.appId), {
+    return new RealtimeClient(realtimeUrlOf(config.appId), {
       ...options,
       params: {...options.params, apikey},
       // No user session: the anon key is the access token, as supabase-js sends when signed out.
       accessToken: options.accessToken ?? (async () => apikey),
     })
-    entry = {realtime, users: 0}
-    clients.set(key, entry)
-  }
-  entry.users++
-  const held = entry
-  return {
-    realtime: held.realtime,
-    release: () => {
-      if (--held.users > 0) return
-      clients.delete(key)
-      void held.realtime.disconnect()
-    },
-  }
+  })
+  return {realtime: client, release}
 }
 
 export const strategy = defineStrategy<SupabaseRoomConfig>({
