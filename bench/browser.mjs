@@ -35,3 +35,15 @@ export const openPage = async (browser, url) => {
 }
 
 export const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+/** Median, min and max of join times in ms, rounded, and how many there were. */
+export const summarizeMs = times => ({
+  medianMs: Math.round(median(times)),
+  minMs: Math.round(Math.min(...times)),
+  maxMs: Math.round(Math.max(...times)),
+  joins: times.length,
+})
+
+/** One printed line per strategy: `  nostr    median   297 ms   (min 274, max 362, 7 joins)`. */
+export const formatJoins = (name, {medianMs, minMs, maxMs, joins}, width = 8) =>
+  `  ${name.padEnd(width)} median ${String(medianMs).padStart(5)} ms   (min ${minMs}, max ${maxMs}, ${joins} joins)`

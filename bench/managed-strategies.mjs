@@ -5,7 +5,7 @@
 //   node bench/managed-strategies.mjs
 import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
-import {launch, median, openPage, serveRoot} from './browser.mjs'
+import {formatJoins, launch, openPage, serveRoot, summarizeMs} from './browser.mjs'
 import {root} from '../scripts/setup.mjs'
 
 /** Joins per strategy: enough for a stable median, few enough to keep the run short. */
@@ -44,7 +44,7 @@ export async function runManagedStrategyBench({joins = joinsPerStrategy} = {}) {
         times.push(await newcomer.evaluate((c, r) => window.timeJoin(c, r), roomConfig, roomId))
         await Promise.all([host.evaluate(() => window.leave()), newcomer.evaluate(() => window.leave())])
       }
-      results[name] = {medianMs: Math.round(median(times)), minMs: Math.round(Math.min(...times)), maxMs: Math.round(Math.max(...times)), joins}
+      results[name] = summarizeMs(times)
       await Promise.all([host.close(), newcomer.close()])
       await server.stop()
     }
@@ -57,8 +57,7 @@ export async function runManagedStrategyBench({joins = joinsPerStrategy} = {}) {
 
 export const print = results => {
   console.log('  time to onPeerJoin for a newcomer (local servers, two Chromium pages)')
-  for (const [name, {medianMs, minMs, maxMs, joins}] of Object.entries(results))
-    console.log(`  ${name.padEnd(10)} median ${String(medianMs).padStart(5)} ms   (min ${minMs}, max ${maxMs}, ${joins} joins)`)
+  for (const [name, summary] of Object.entries(results)) console.log(formatJoins(name, summary, 10))
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -16,7 +16,8 @@ import {createServer} from 'node:http'
 import {fileURLToPath} from 'node:url'
 import {dirname, join} from 'node:path'
 import * as esbuild from 'esbuild'
-import {launch, median} from './browser.mjs'
+import {formatJoins, launch, openPage, summarizeMs} from './browser.mjs'
+import {browserBundle} from '../scripts/bundle-options.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -53,17 +54,7 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
 const serveBundles = async () => {
   const bundles = {}
   for (const {name} of strategies) {
-    const result = await esbuild.build({
-      entryPoints: [join(root, `src/strategies/${name}.ts`)],
-      bundle: true,
-      minify: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      conditions: ['browser', 'production'],
-      define: {global: 'globalThis', 'process.env.NODE_ENV': '"production"'},
-      logLevel: 'warning',
-    })
+    const result = await esbuild.build({...browserBundle, entryPoints: [join(root, `src/strategies/${name}.ts`)], write: false})
     bundles[`/${name}.js`] = result.outputFiles[0].text
   }
   const server = createServer((request, response) => {
@@ -76,13 +67,6 @@ const serveBundles = async () => {
   return {url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close()}
 }
 
-const openPage = async (browser, url) => {
-  const tab = await browser.newPage()
-  tab.on('pageerror', error => console.error('page error:', error.message))
-  await tab.goto(url)
-  await tab.waitForFunction('window.ready === true')
-  return tab
-}
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -156,10 +140,7 @@ export async function runStrategyBench({
 
         const perPeerPerCeiling = messages / ratePeers / (elapsed / announceMaxIntervalMs)
         results[name] = {
-          joinMedianMs: Math.round(median(times)),
-          joinMinMs: Math.round(Math.min(...times)),
-          joinMaxMs: Math.round(Math.max(...times)),
-          joins,
+          join: summarizeMs(times),
           rate: {
             peers: ratePeers,
             windowMs: Math.round(elapsed),
@@ -185,7 +166,7 @@ export async function runStrategyBench({
 export const print = results => {
   console.log('time from joinRoom to onPeerJoin, two fresh pages joining at once (includes connecting to the relay):')
   for (const [name, r] of Object.entries(results))
-    console.log(`  ${name.padEnd(8)} median ${String(r.joinMedianMs).padStart(5)} ms   (min ${r.joinMinMs}, max ${r.joinMaxMs}, ${r.joins} joins)`)
+    console.log(formatJoins(name, r.join))
   console.log('relay messages published per connected peer, steady state:')
   for (const [name, {rate}] of Object.entries(results))
     console.log(
