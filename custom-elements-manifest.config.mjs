@@ -6,9 +6,11 @@ import {readFileSync} from 'node:fs'
 
 /** attributes.appId -> 'app-id', read from the constants module the elements use. */
 const attributeNames = Object.fromEntries(
-  [...readFileSync('src/elements/names.ts', 'utf8').split('export const attributes')[1].matchAll(/(\w+): '([a-z-]+)'/g)].map(
-    ([, key, name]) => [key, name],
-  ),
+  [
+    ...readFileSync('src/elements/names.ts', 'utf8')
+      .split('export const attributes')[1]
+      .matchAll(/(\w+): '([a-z-]+)'/g),
+  ].map(([, key, name]) => [key, name]),
 )
 
 /** Field name -> attribute name for each `@property({attribute: attributes.X, ...}) field` in a source file. */
@@ -41,12 +43,18 @@ export default {
             for (const attribute of declaration.attributes ?? [])
               if (attributes[attribute.fieldName]) attribute.name = attributes[attribute.fieldName]
             // Private state and helpers are not part of the API a user sees.
-            declaration.members = (declaration.members ?? []).filter(m => m.privacy !== 'private' && !m.name.startsWith('#'))
+            declaration.members = (declaration.members ?? []).filter(
+              m => m.privacy !== 'private' && !m.name.startsWith('#'),
+            )
             for (const member of declaration.members)
               if (member.attribute && attributes[member.name]) member.attribute = attributes[member.name]
             module.exports = [
               ...(module.exports ?? []),
-              {kind: 'custom-element-definition', name: tag, declaration: {name: declaration.name, module: module.path}},
+              {
+                kind: 'custom-element-definition',
+                name: tag,
+                declaration: {name: declaration.name, module: module.path},
+              },
             ]
           }
         }

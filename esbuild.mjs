@@ -78,7 +78,12 @@ export const build = async ({quiet = false} = {}) => {
     console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`)
     console.log('bundle'.padEnd(44), 'raw'.padStart(11), 'gzip'.padStart(11), 'brotli'.padStart(11))
     for (const [file, size] of rows)
-      console.log(file.padEnd(44), kib(size.raw).padStart(11), kib(size.gzip).padStart(11), kib(size.brotli).padStart(11))
+      console.log(
+        file.padEnd(44),
+        kib(size.raw).padStart(11),
+        kib(size.gzip).padStart(11),
+        kib(size.brotli).padStart(11),
+      )
   }
   return Object.fromEntries(rows)
 }

@@ -20,11 +20,12 @@ export const serveRoot = () =>
         response.writeHead(404).end()
       }
     })
-    server.listen(0, '127.0.0.1', () => resolve({url: `http://127.0.0.1:${server.address().port}`, close: () => server.close()}))
+    server.listen(0, '127.0.0.1', () =>
+      resolve({url: `http://127.0.0.1:${server.address().port}`, close: () => server.close()}),
+    )
   })
 
-export const launch = () =>
-  puppeteer.launch({executablePath: findChromium(), headless: true, args: chromiumArgs()})
+export const launch = () => puppeteer.launch({executablePath: findChromium(), headless: true, args: chromiumArgs()})
 
 export const openPage = async (browser, url) => {
   const page = await browser.newPage()

@@ -22,7 +22,10 @@ export const runCoreBench = async () => {
       raw.push(await a.evaluate(n => window.rawSend(n), total))
       await receiving
       const roomId = `bench-${round}-${Date.now()}`
-      const [joinA] = await Promise.all([a.evaluate(id => window.join(id), roomId), b.evaluate(id => window.join(id), roomId)])
+      const [joinA] = await Promise.all([
+        a.evaluate(id => window.join(id), roomId),
+        b.evaluate(id => window.join(id), roomId),
+      ])
       joinMs.push(joinA)
       const got = b.evaluate(() => window.receiveAction())
       ours.push(await a.evaluate(n => window.sendAction(n), total))
@@ -34,7 +37,10 @@ export const runCoreBench = async () => {
     for (let round = joinMs.length; round < joins; round++) {
       const [a, b] = [await openPage(browser, url), await openPage(browser, url)]
       const roomId = `join-${round}-${Date.now()}`
-      const [joinA] = await Promise.all([a.evaluate(id => window.join(id), roomId), b.evaluate(id => window.join(id), roomId)])
+      const [joinA] = await Promise.all([
+        a.evaluate(id => window.join(id), roomId),
+        b.evaluate(id => window.join(id), roomId),
+      ])
       joinMs.push(joinA)
       await a.close()
       await b.close()
@@ -58,11 +64,15 @@ export const runCoreBench = async () => {
 
 export const printCoreBench = result => {
   const f = n => n.toFixed(1)
-  console.log(`action throughput, ${result.payloadMiB} MiB binary, local strategy (median of ${result.rounds.raw.length}):`)
+  console.log(
+    `action throughput, ${result.payloadMiB} MiB binary, local strategy (median of ${result.rounds.raw.length}):`,
+  )
   console.log(`  raw RTCDataChannel   ${f(result.rawMBps)} MiB/s   (rounds: ${result.rounds.raw.map(f).join(', ')})`)
   console.log(`  makeAction send      ${f(result.oursMBps)} MiB/s   (rounds: ${result.rounds.ours.map(f).join(', ')})`)
   console.log(`  ratio ours / raw     ${result.ratio.toFixed(2)}   (target >= 0.90)`)
-  console.log(`joinRoom -> onPeerJoin, local strategy: median ${f(result.joinMs)} ms (${result.rounds.joinMs.map(f).join(', ')})`)
+  console.log(
+    `joinRoom -> onPeerJoin, local strategy: median ${f(result.joinMs)} ms (${result.rounds.joinMs.map(f).join(', ')})`,
+  )
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) printCoreBench(await runCoreBench())

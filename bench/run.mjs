@@ -27,4 +27,5 @@ for (const [file, name] of [
 }
 
 console.log('\n== bundle sizes (minified ESM, brotli)')
-for (const [file, size] of Object.entries(sizes)) console.log(`  ${file.padEnd(44)} ${(size.brotli / 1024).toFixed(1)} KiB`)
+for (const [file, size] of Object.entries(sizes))
+  console.log(`  ${file.padEnd(44)} ${(size.brotli / 1024).toFixed(1)} KiB`)

@@ -54,7 +54,11 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
 const serveBundles = async () => {
   const bundles = {}
   for (const {name} of strategies) {
-    const result = await esbuild.build({...browserBundle, entryPoints: [join(root, `src/strategies/${name}.ts`)], write: false})
+    const result = await esbuild.build({
+      ...browserBundle,
+      entryPoints: [join(root, `src/strategies/${name}.ts`)],
+      write: false,
+    })
     bundles[`/${name}.js`] = result.outputFiles[0].text
   }
   const server = createServer((request, response) => {
@@ -66,7 +70,6 @@ const serveBundles = async () => {
   await new Promise(done => server.listen(0, '127.0.0.1', done))
   return {url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close()}
 }
-
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -116,15 +119,25 @@ export async function runStrategyBench({
         // Steady-state publish rate of connected peers.
         const tabs = []
         for (let i = 0; i < ratePeers; i++) tabs.push(await openPage(browser, url))
-        const config = {appId, relayUrls: [relay.url], rtcConfig: {iceServers: []}, announceIntervalMs, announceMaxIntervalMs}
+        const config = {
+          appId,
+          relayUrls: [relay.url],
+          rtcConfig: {iceServers: []},
+          announceIntervalMs,
+          announceMaxIntervalMs,
+        }
         const roomId = `bench-rate-${name}-${Math.random().toString(36).slice(2, 8)}`
         await Promise.all(tabs.map(tab => tab.evaluate((c, r) => window.join(c, r), config, roomId)))
         // Polling by interval: background tabs get no animation frames, puppeteer's default.
-        for (const tab of tabs) await tab.waitForFunction(n => window.peerCount() === n, {timeout: 60_000, polling: 100}, ratePeers - 1)
+        for (const tab of tabs)
+          await tab.waitForFunction(n => window.peerCount() === n, {timeout: 60_000, polling: 100}, ratePeers - 1)
         // Let the backoff reach its ceiling: the ramp sums to under twice the ceiling.
         await sleep(2 * announceMaxIntervalMs)
         const ids = await Promise.all(tabs.map(tab => tab.evaluate(() => window.selfId)))
-        const topics = [await roomTopicOf(appId, roomId), ...(await Promise.all(ids.map(id => topicOf(appId, roomId, id))))]
+        const topics = [
+          await roomTopicOf(appId, roomId),
+          ...(await Promise.all(ids.map(id => topicOf(appId, roomId, id)))),
+        ]
         const count = async () => {
           const {byTopic} = await stats(relay.url)
           return topics.reduce((sum, topic) => sum + (byTopic[topic] ?? 0), 0)
@@ -134,7 +147,9 @@ export async function runStrategyBench({
         await sleep(windowMs)
         const messages = (await count()) - before
         const elapsed = performance.now() - start
-        const stillConnected = (await Promise.all(tabs.map(tab => tab.evaluate(() => window.peerCount())))).every(n => n === ratePeers - 1)
+        const stillConnected = (await Promise.all(tabs.map(tab => tab.evaluate(() => window.peerCount())))).every(
+          n => n === ratePeers - 1,
+        )
         await Promise.all(tabs.map(tab => tab.evaluate(() => window.leave())))
         await Promise.all(tabs.map(tab => tab.close()))
 
@@ -165,8 +180,7 @@ export async function runStrategyBench({
 
 export const print = results => {
   console.log('time from joinRoom to onPeerJoin, two fresh pages joining at once (includes connecting to the relay):')
-  for (const [name, r] of Object.entries(results))
-    console.log(formatJoins(name, r.join))
+  for (const [name, r] of Object.entries(results)) console.log(formatJoins(name, r.join))
   console.log('relay messages published per connected peer, steady state:')
   for (const [name, {rate}] of Object.entries(results))
     console.log(

@@ -119,7 +119,9 @@ export const buildExamples = async ({quiet = false} = {}) => {
   }
   if (!quiet) {
     for (const [name, {file, bytes, gzip}] of Object.entries(sizes))
-      console.log(`  ${name.padEnd(8)} ${file}  ${(bytes / 1024).toFixed(1)} KiB (${(gzip / 1024).toFixed(1)} KiB gzip)`)
+      console.log(
+        `  ${name.padEnd(8)} ${file}  ${(bytes / 1024).toFixed(1)} KiB (${(gzip / 1024).toFixed(1)} KiB gzip)`,
+      )
   }
   return sizes
 }

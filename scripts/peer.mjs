@@ -81,7 +81,15 @@ const loadStrategy = async name => {
     const sources = readdirSync(join(root, 'src'), {recursive: true})
       .map(path => join(root, 'src', String(path)))
       .filter(path => path.endsWith('.ts') && !path.endsWith('.d.ts'))
-    await esbuild.build({entryPoints: sources, outdir: join(root, 'dist/lib'), outbase: join(root, 'src'), format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'warning'})
+    await esbuild.build({
+      entryPoints: sources,
+      outdir: join(root, 'dist/lib'),
+      outbase: join(root, 'src'),
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      logLevel: 'warning',
+    })
   }
   if (!existsSync(file)) {
     console.error(`p2p-elements peer: no strategy "${name}" (looked for src/strategies/${name}.ts)`)
@@ -117,7 +125,9 @@ const [sendState, onState] = room.makeAction(args.action)
 
 onState((data, peerId, metadata) => {
   state = {data, metadata}
-  log(`state from ${peerId} (${data instanceof ArrayBuffer ? `${data.byteLength} bytes` : `${JSON.stringify(data)?.length ?? 0} chars`})`)
+  log(
+    `state from ${peerId} (${data instanceof ArrayBuffer ? `${data.byteLength} bytes` : `${JSON.stringify(data)?.length ?? 0} chars`})`,
+  )
   if (stateFile && !(data instanceof ArrayBuffer)) writeFileSync(stateFile, JSON.stringify(state))
 })
 

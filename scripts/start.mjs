@@ -52,7 +52,9 @@ const run = (command, args) =>
   new Promise((done, fail) => {
     const child = spawn(command, args, {cwd: root, stdio: 'inherit', shell: process.platform === 'win32'})
     child.on('error', fail)
-    child.on('exit', code => (code === 0 ? done() : fail(new Error(`\`${command} ${args.join(' ')}\` exited with ${code}`))))
+    child.on('exit', code =>
+      code === 0 ? done() : fail(new Error(`\`${command} ${args.join(' ')}\` exited with ${code}`)),
+    )
   })
 
 /** The URL of the relay as seen by a page served from `host` (the request's Host header). */
@@ -78,7 +80,7 @@ const fileFor = async pathname => {
   } catch {
     return null
   }
-  const full = resolve(root, '.' + path)
+  const full = resolve(root, `.${path}`)
   if (!SERVED.some(folder => full === join(root, folder) || full.startsWith(join(root, folder) + sep))) return null
   const info = await stat(full).catch(() => null)
   if (!info) return null
@@ -107,7 +109,7 @@ const handle = async (req, res) => {
   if (!found) return send(404, `not found: ${url.pathname}\n(npm start serves /examples/ and /dist/)\n`)
   // A folder's index is served at the folder URL with a trailing slash, so relative links resolve.
   if (found.directory && !url.pathname.endsWith('/'))
-    return send(301, '', undefined, {location: url.pathname + '/' + url.search})
+    return send(301, '', undefined, {location: `${url.pathname}/${url.search}`})
   const type = types[extname(found.file)] ?? 'application/octet-stream'
   if (extname(found.file) === '.html') {
     return send(200, req.method === 'HEAD' ? '' : injectRelayMeta(await readFile(found.file, 'utf8'), host), type)
@@ -131,7 +133,7 @@ const forwardUpgrade = (relay, sockets) => (req, socket, head) => {
   upstream.on('connect', () => {
     const lines = [`${req.method} ${target.pathname}${target.search} HTTP/${req.httpVersion}`]
     for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
-    upstream.write(lines.join('\r\n') + '\r\n\r\n')
+    upstream.write(`${lines.join('\r\n')}\r\n\r\n`)
     if (head?.length) upstream.write(head)
     upstream.pipe(socket).pipe(upstream)
   })
@@ -202,7 +204,9 @@ const main = async () => {
     },
   })
   if (values.help) {
-    console.log('usage: npm start [-- --port N] [--host ADDRESS] [--no-build]\n  PORT=N also sets the port (default 8080).')
+    console.log(
+      'usage: npm start [-- --port N] [--host ADDRESS] [--no-build]\n  PORT=N also sets the port (default 8080).',
+    )
     return
   }
   const port = portFrom(values.port ?? process.env.PORT ?? DEFAULT_PORT)
@@ -229,7 +233,9 @@ const main = async () => {
       process.exit(1)
     }
     if (error.code === 'EACCES') {
-      console.error(`\nNot allowed to listen on port ${port}: choose one above 1023, e.g. \`npm start -- --port 8080\`.`)
+      console.error(
+        `\nNot allowed to listen on port ${port}: choose one above 1023, e.g. \`npm start -- --port 8080\`.`,
+      )
       process.exit(1)
     }
     throw error
@@ -237,7 +243,8 @@ const main = async () => {
 
   console.log(`\n  p2p-elements examples: ${running.url}`)
   console.log(`  local Nostr relay:     ${running.relayUrl} (the examples use it automatically)`)
-  if (host === '0.0.0.0' || host === '::') console.log('  Listening on every interface: other machines can open http://<this machine>:' + running.port + '/')
+  if (host === '0.0.0.0' || host === '::')
+    console.log(`  Listening on every interface: other machines can open http://<this machine>:${running.port}/`)
   console.log('\n  Open the URL in two tabs (or two browsers) and watch the peers connect. Ctrl-C stops.\n')
 
   const shutdown = async signal => {

@@ -9,6 +9,7 @@ process.chdir(root)
 ensureDependencies()
 process.env.CHROME_PATH = findChromium()
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
 const stripAnsi = text => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
 
 /** Runs a command, echoing its output, and resolves with the output and exit code. */
@@ -28,6 +29,10 @@ const run = (command, args, env = {}) =>
 const totals = {passed: 0, failed: 0}
 const failures = []
 
+console.log('\n== format and lint (biome check)')
+const lint = await run('npx', ['biome', 'check', '.'])
+if (lint.code !== 0) failures.push('format/lint (run `npx biome check --write .`)')
+
 console.log('\n== build (type-check + bundles)')
 const build = await run('node', ['esbuild.mjs'])
 if (build.code !== 0) failures.push('build')
@@ -45,14 +50,25 @@ if (last) {
 }
 if (browser.code !== 0 || !last) failures.push('browser tests')
 
-const nodeTests = existsSync('test/node')
-  ? readdirSync('test/node').filter(file => file.endsWith('.test.mjs')).map(file => `test/node/${file}`)
-  : []
+// Unit tests (test/unit) and multi-process tests (test/node) both run under node --test.
+const testsIn = dir =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter(file => file.endsWith('.test.mjs'))
+        .map(file => `${dir}/${file}`)
+    : []
+const nodeTests = [...testsIn('test/unit'), ...testsIn('test/node')]
 if (nodeTests.length) {
   console.log('\n== Node tests (node --test)')
   // --test-force-exit: a file whose tests all finished cannot hang the run on a handle some
   // library left open; --test-timeout: nor can one stuck test.
-  const node = await run('node', ['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=180000', ...nodeTests])
+  const node = await run('node', [
+    '--test',
+    '--test-concurrency=1',
+    '--test-force-exit',
+    '--test-timeout=180000',
+    ...nodeTests,
+  ])
   const pass = node.output.match(/^# pass (\d+)/m)
   const fail = node.output.match(/^# fail (\d+)/m)
   totals.passed += Number(pass?.[1] ?? 0)

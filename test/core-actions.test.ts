@@ -8,7 +8,10 @@ describe('actions', () => {
   it('three peers in one room each see the other two', async () => {
     const peers = await joinedPeers(3)
     for (const p of peers) {
-      const others = peers.filter(o => o !== p).map(o => o.id).sort()
+      const others = peers
+        .filter(o => o !== p)
+        .map(o => o.id)
+        .sort()
       expect(Object.keys(p.room.getPeers()).sort()).to.deep.equal(others)
       expect([...p.joins].sort()).to.deep.equal(others)
     }
@@ -75,7 +78,9 @@ describe('actions', () => {
     let received: [ArrayBuffer, string, unknown] | undefined
     const [, onData, onProgress] = b.room.makeAction('file')
     onData((data: ArrayBuffer, peerId: string, metadata: unknown) => (received = [data, peerId, metadata]))
-    onProgress((fraction: number, peerId: string, metadata: unknown) => receiveProgress.push([fraction, peerId, metadata]))
+    onProgress((fraction: number, peerId: string, metadata: unknown) =>
+      receiveProgress.push([fraction, peerId, metadata]),
+    )
     const [send] = a.room.makeAction('file')
     await send(payload, null, meta, (fraction: number, peerId: string) => {
       expect(peerId).to.equal(b.id)
@@ -144,10 +149,13 @@ describe('actions', () => {
 
   it('a ping to a peer that leaves before answering rejects with its id', async () => {
     const [a, b] = await joinedPeers(2)
-    b.peer.window.RTCDataChannel.prototype.send = function () {} // b stops answering
+    b.peer.window.RTCDataChannel.prototype.send = () => {} // b stops answering
     const pending = a.room.ping(b.id)
     b.peer.close()
-    const error = await pending.then(() => undefined, (e: any) => e)
+    const error = await pending.then(
+      () => undefined,
+      (e: any) => e,
+    )
     expect(error?.code).to.equal('peer-left')
     expect(error.peerId).to.equal(b.id)
     await closeAll([a])

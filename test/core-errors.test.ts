@@ -2,10 +2,14 @@ import {expect} from '@open-wc/testing'
 import {closeAll, joinedPeers} from './helpers/rooms.js'
 import {openPeers, testConfig, uniqueRoom, until} from './helpers/peers.js'
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (error: any) => error)
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: any) => error,
+  )
 
 describe('bad input gets a clear error and loses nothing', () => {
-  it('a missing or empty appId throws a TypeError that says what to pass', async () => {
+  it('a missing or empty appId throws an invalid-config error that says what to pass', async () => {
     const [page] = await openPeers(1)
     const {joinRoom} = page!.lib
     for (const config of [{}, {appId: ''}, {appId: '   '}, undefined]) {
@@ -15,7 +19,8 @@ describe('bad input gets a clear error and loses nothing', () => {
       } catch (e) {
         error = e
       }
-      expect(error?.name).to.equal('TypeError')
+      expect(error?.name).to.equal('P2PError')
+      expect(error.code).to.equal('invalid-config')
       expect(error.message).to.contain('appId')
     }
     expect(() => joinRoom(testConfig, '')).to.throw(/room id/)
@@ -51,8 +56,12 @@ describe('bad input gets a clear error and loses nothing', () => {
     const [a, b] = await openPeers(2)
     const roomId = uniqueRoom()
     const errors: any[] = []
-    const roomA = a!.lib.joinRoom({...testConfig, password: 'right', announceIntervalMs: 300}, roomId, (e: any) => errors.push(['a', e]))
-    const roomB = b!.lib.joinRoom({...testConfig, password: 'wrong', announceIntervalMs: 300}, roomId, (e: any) => errors.push(['b', e]))
+    const roomA = a!.lib.joinRoom({...testConfig, password: 'right', announceIntervalMs: 300}, roomId, (e: any) =>
+      errors.push(['a', e]),
+    )
+    const roomB = b!.lib.joinRoom({...testConfig, password: 'wrong', announceIntervalMs: 300}, roomId, (e: any) =>
+      errors.push(['b', e]),
+    )
     await until(() => errors.length >= 2, 'both sides to report the password')
     for (const [side, details] of errors) {
       expect(details.appId).to.equal(testConfig.appId)
@@ -88,11 +97,11 @@ describe('bad input gets a clear error and loses nothing', () => {
     roomA.onError((e: any) => errors.push(e))
     await until(() => roomA.getPeers()[b!.lib.selfId] && channels[0]?.readyState === 'open', 'connection')
     const raw = channels[0]!
-    raw.send(new Uint8Array([99, 1, 2]))           // unknown frame type
-    raw.send(new Uint8Array([1, 0, 0]))            // truncated chunk
-    raw.send('a text frame')                        // not binary
+    raw.send(new Uint8Array([99, 1, 2])) // unknown frame type
+    raw.send(new Uint8Array([1, 0, 0])) // truncated chunk
+    raw.send('a text frame') // not binary
     raw.send(new Uint8Array([1, 0, 0, 0, 9, 0, 0, 0, 3, 1, 5])) // chunk 3 of a message that never started
-    raw.send(new Uint8Array([6, 123, 34]))         // control frame that is not JSON
+    raw.send(new Uint8Array([6, 123, 34])) // control frame that is not JSON
     await until(() => errors.length >= 5, 'five reports')
     for (const error of errors) {
       expect(error.code).to.equal('malformed')

@@ -35,7 +35,7 @@ describe('room lifecycle', () => {
     const [a, b] = await joinedPeers(2)
     const roomId = uniqueRoom('rejoin')
     const connections: RTCPeerConnection[] = []
-    let roomA = a.peer.lib.joinRoom(testConfig, roomId)
+    const roomA = a.peer.lib.joinRoom(testConfig, roomId)
     for (let round = 0; round < 5; round++) {
       const roomB = b.peer.lib.joinRoom(testConfig, roomId)
       await until(() => roomB.getPeers()[a.id] && roomA.getPeers()[b.id], `round ${round} to connect`)
@@ -74,7 +74,7 @@ describe('room lifecycle', () => {
   it('a peer that goes silent without leaving is dropped after peerTimeoutMs', async () => {
     const [a, b] = await joinedPeers(2, {peerTimeoutMs: 2000})
     // b's page stays, its connection stays up, but it stops sending: a frozen tab.
-    b.peer.window.RTCDataChannel.prototype.send = function () {}
+    b.peer.window.RTCDataChannel.prototype.send = () => {}
     expect(a.leaves).to.deep.equal([])
     await until(() => a.leaves.includes(b.id), 'a to drop the silent peer', 15_000)
     await closeAll([a, b])
@@ -94,7 +94,7 @@ describe('room lifecycle', () => {
     expect(got![1]).to.equal(a!.lib.selfId)
     expect(got![2]).to.deep.equal({kind: 'camera'})
     expect(got![0].getVideoTracks().length).to.equal(1)
-    stream.getTracks().forEach((t: MediaStreamTrack) => t.stop())
+    for (const t of stream.getTracks()) t.stop()
     await roomA.leave()
     await roomB.leave()
     a!.close()
@@ -120,7 +120,8 @@ describe('signaling over unreliable relays', () => {
   it('every signaling message delivered twice (as with redundant relays) still gives one working connection', async () => {
     const handlers = new Map<string, Set<(data: string) => void>>()
     const twice = {
-      on: (topic: string, h: (d: string) => void) => (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
+      on: (topic: string, h: (d: string) => void) =>
+        (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
       off: (topic: string, h: (d: string) => void) => handlers.get(topic)?.delete(h),
       emit: (topic: string, data: string) => {
         for (const h of [...(handlers.get(topic) ?? [])]) for (let i = 0; i < 2; i++) setTimeout(() => h(data), i * 5)
@@ -142,10 +143,19 @@ describe('signaling over unreliable relays', () => {
   it('garbage on the signaling topics is ignored', async () => {
     const handlers = new Map<string, Set<(data: string) => void>>()
     const noisy = {
-      on: (topic: string, h: (d: string) => void) => (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
+      on: (topic: string, h: (d: string) => void) =>
+        (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
       off: (topic: string, h: (d: string) => void) => handlers.get(topic)?.delete(h),
       emit: (topic: string, data: string) => {
-        const garbage = ['not json', '{"t":"offer"}', '{"t":"offer","peer":"x","sealed":"AAAA.BBBB"}', 'null', '[]', '{"t":"announce","peer":12}', '{"t":"answer","peer":"zzzzzzzzzzzzzzzzzzzz","sealed":"x"}']
+        const garbage = [
+          'not json',
+          '{"t":"offer"}',
+          '{"t":"offer","peer":"x","sealed":"AAAA.BBBB"}',
+          'null',
+          '[]',
+          '{"t":"announce","peer":12}',
+          '{"t":"answer","peer":"zzzzzzzzzzzzzzzzzzzz","sealed":"x"}',
+        ]
         for (const h of [...(handlers.get(topic) ?? [])]) {
           for (const g of garbage) h(g as string)
           setTimeout(() => h(data))

@@ -22,25 +22,34 @@ describe('media', () => {
     const streams: [MediaStream, string, unknown][] = []
     const tracks: [MediaStreamTrack, MediaStream, string, unknown][] = []
     b.room.onPeerStream((s: MediaStream, id: string, meta: unknown) => streams.push([s, id, meta]))
-    b.room.onPeerTrack((t: MediaStreamTrack, s: MediaStream, id: string, meta: unknown) => tracks.push([t, s, id, meta]))
+    b.room.onPeerTrack((t: MediaStreamTrack, s: MediaStream, id: string, meta: unknown) =>
+      tracks.push([t, s, id, meta]),
+    )
     const stream = await camera(a)
     a.room.addStream(stream, null, {label: 'webcam'})
     await until(() => streams.length, 'the stream')
     const [remote, from, meta] = streams[0]!
     expect(from).to.equal(a.id)
     expect(meta).to.deep.equal({label: 'webcam'})
-    expect(remote.getTracks().map(t => t.kind).sort()).to.deep.equal(['audio', 'video'])
+    expect(
+      remote
+        .getTracks()
+        .map(t => t.kind)
+        .sort(),
+    ).to.deep.equal(['audio', 'video'])
     expect(tracks.length).to.equal(2)
     const video = await playing(b, remote)
     expect(video.videoWidth).to.be.greaterThan(0)
-    stream.getTracks().forEach(t => t.stop())
+    for (const t of stream.getTracks()) t.stop()
     await closeAll([a, b])
   })
 
   it('a track added to a stream later carries its own metadata', async () => {
     const [a, b] = await joinedPeers(2)
     const tracks: [MediaStreamTrack, MediaStream, string, unknown][] = []
-    b.room.onPeerTrack((t: MediaStreamTrack, s: MediaStream, id: string, meta: unknown) => tracks.push([t, s, id, meta]))
+    b.room.onPeerTrack((t: MediaStreamTrack, s: MediaStream, id: string, meta: unknown) =>
+      tracks.push([t, s, id, meta]),
+    )
     const stream = await camera(a, {video: true})
     a.room.addStream(stream, null, {label: 'call'})
     await until(() => tracks.length === 1, 'the video track')
@@ -53,7 +62,7 @@ describe('media', () => {
     expect(from).to.equal(a.id)
     expect(remoteStream.id).to.equal(stream.id)
     mic.stop()
-    stream.getTracks().forEach(t => t.stop())
+    for (const t of stream.getTracks()) t.stop()
     await closeAll([a, b])
   })
 
@@ -72,7 +81,7 @@ describe('media', () => {
     await until(() => video.videoWidth === 320, 'the smaller picture to arrive')
     expect(pc.localDescription!.sdp).to.equal(before)
     smaller.stop()
-    stream.getTracks().forEach(t => t.stop())
+    for (const t of stream.getTracks()) t.stop()
     await closeAll([a, b])
   })
 
@@ -88,7 +97,7 @@ describe('media', () => {
     expect(remote!.getVideoTracks().length).to.equal(1)
     a.room.removeStream(stream)
     await until(() => remote!.getTracks().length === 0, 'the video track to go')
-    stream.getTracks().forEach(t => t.stop())
+    for (const t of stream.getTracks()) t.stop()
     await closeAll([a, b])
   })
 
@@ -107,8 +116,8 @@ describe('media', () => {
     b.room.makeAction('after')[1]((d: unknown) => data.push(d))
     await a.room.makeAction('after')[0]('channel still fine')
     expect(data).to.deep.equal(['channel still fine'])
-    streamA.getTracks().forEach(t => t.stop())
-    streamB.getTracks().forEach(t => t.stop())
+    for (const t of streamA.getTracks()) t.stop()
+    for (const t of streamB.getTracks()) t.stop()
     await closeAll([a, b])
   })
 })

@@ -5,7 +5,8 @@ import {uniqueRoom, until} from './helpers/peers.js'
 
 describe('accessibility of the elements', () => {
   it('the file widget, video grid and peer list pass axe checks, and the file picker is a keyboard-focusable button', async () => {
-    const room = await fixture<any>(html`<p2p-room app-id="a11y" room=${uniqueRoom('a11y')} strategy="local" .config=${testRoomConfig}>
+    const room =
+      await fixture<any>(html`<p2p-room app-id="a11y" room=${uniqueRoom('a11y')} strategy="local" .config=${testRoomConfig}>
       <p2p-file-send multiple></p2p-file-send>
       <p2p-video-grid></p2p-video-grid>
       <p2p-peer-list></p2p-peer-list>

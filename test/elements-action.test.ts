@@ -63,7 +63,10 @@ describe('<p2p-action>', () => {
     const {peers} = await openRoomPeers(2, '<p2p-action name="dm"></p2p-action>')
     const [a] = peers as [any]
     let rejection: any
-    await a.$('p2p-action').send('hello?', 'no-such-peer').catch((error: unknown) => (rejection = error))
+    await a
+      .$('p2p-action')
+      .send('hello?', 'no-such-peer')
+      .catch((error: unknown) => (rejection = error))
     expect(rejection.code).to.equal('unknown-peer')
     const detail = a.seen('p2p-error')[0].detail
     expect(detail).to.include({code: 'unknown-peer', peerId: 'no-such-peer'})

@@ -21,7 +21,10 @@ describe('the p2p-elements.js bundle', () => {
       .filter((path: string) => path.startsWith('/dist/'))
     expect(loaded.some((path: string) => /\/chunks\/local-/.test(path))).to.equal(true)
     for (const other of ['nostr', 'mqtt', 'torrent', 'supabase', 'firebase', 'ipfs', 'driver'])
-      expect(loaded.some((path: string) => path.includes(`/chunks/${other}-`)), `${other} chunk loaded`).to.equal(false)
+      expect(
+        loaded.some((path: string) => path.includes(`/chunks/${other}-`)),
+        `${other} chunk loaded`,
+      ).to.equal(false)
     expect(loaded.some((path: string) => path.startsWith('/src/'))).to.equal(false)
     closeAll(peers)
   })

@@ -43,11 +43,17 @@ describe('<p2p-file-send>', () => {
       expect(text(row!)).to.contain('holiday-photos.zip').and.contain('Download 5.2 MB').and.contain('100%')
       expect(row!.querySelector('a[download]')!.getAttribute('download')).to.equal('holiday-photos.zip')
     }
-    await until(() => rows(a, 'sent')[0]?.querySelectorAll('progress').length === 2 &&
-      [...rows(a, 'sent')[0]!.querySelectorAll('progress')].every(p => p.value === 1), 'both sender bars full')
+    await until(
+      () =>
+        rows(a, 'sent')[0]?.querySelectorAll('progress').length === 2 &&
+        [...rows(a, 'sent')[0]!.querySelectorAll('progress')].every(p => p.value === 1),
+      'both sender bars full',
+    )
     const sent = a.seen('p2p-file-progress').map(e => e.detail)
     for (const peer of [b, c])
-      expect(sent.filter(d => d.peerId === peer.$('p2p-room').selfId && d.direction === 'send').at(-1).fraction).to.equal(1)
+      expect(
+        sent.filter(d => d.peerId === peer.$('p2p-room').selfId && d.direction === 'send').at(-1).fraction,
+      ).to.equal(1)
     expect(text(rows(a, 'sent')[0]!).match(/100%/g)).to.have.length(2)
     expect(a.seen('p2p-file-error')).to.have.length(0)
     await screenshot('file-send')
@@ -113,7 +119,10 @@ describe('<p2p-file-send>', () => {
     const {peers} = await openRoomPeers(2, '<p2p-file-send></p2p-file-send>')
     const [a, b] = peers as [ElementsPeer, ElementsPeer]
     choose(a, [new File([bytes(20 * 1024 * 1024)], 'movie.mp4')])
-    await until(() => b.seen('p2p-file-progress').some(e => e.detail.fraction > 0 && e.detail.fraction < 1), 'the file to be part-way')
+    await until(
+      () => b.seen('p2p-file-progress').some(e => e.detail.fraction > 0 && e.detail.fraction < 1),
+      'the file to be part-way',
+    )
     a.close()
     const error = await until(() => b.seen('p2p-file-error')[0], 'p2p-file-error on the receiver')
     expect(error.detail).to.deep.include({code: 'peer-left', peerId: a.$('p2p-room').selfId})

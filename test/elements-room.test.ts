@@ -28,7 +28,10 @@ describe('<p2p-room>', () => {
     const a = await openElementsPeer(roomHtml(uniqueRoom('default'), '', 'relay-urls="ws://127.0.0.1:1"'))
     const room = a.$('p2p-room')
     room.strategy = undefined
-    const join = await until(() => a.seen('p2p-join').find((e: CustomEvent) => e.detail.strategy === 'nostr'), 'a nostr join')
+    const join = await until(
+      () => a.seen('p2p-join').find((e: CustomEvent) => e.detail.strategy === 'nostr'),
+      'a nostr join',
+    )
     expect(join.detail.strategy).to.equal('nostr')
     expect(a.seen('p2p-error')).to.have.length(0)
     closeAll([a])
@@ -49,11 +52,16 @@ describe('<p2p-room>', () => {
   it('max-message-size refuses bigger messages: the sender’s promise rejects and the receiver fires p2p-error', async () => {
     const roomId = uniqueRoom('limit')
     const a = await openElementsPeer(roomHtml(roomId, '<p2p-action name="blob"></p2p-action>'))
-    const b = await openElementsPeer(roomHtml(roomId, '<p2p-action name="blob"></p2p-action>', 'max-message-size="1000"'))
+    const b = await openElementsPeer(
+      roomHtml(roomId, '<p2p-action name="blob"></p2p-action>', 'max-message-size="1000"'),
+    )
     await until(() => a.$('p2p-room').peers.length === 1, 'peers to meet')
     expect(b.$('p2p-room').instance).to.exist
     let rejection: any
-    await a.$('p2p-action').send(new Uint8Array(5000)).catch((error: unknown) => (rejection = error))
+    await a
+      .$('p2p-action')
+      .send(new Uint8Array(5000))
+      .catch((error: unknown) => (rejection = error))
     expect(rejection?.code).to.equal('too-large')
     expect(a.seen('p2p-error').map((e: CustomEvent) => e.detail.code)).to.include('too-large')
     const received = await until(() => b.seen('p2p-error')[0], 'p2p-error on the receiver')
@@ -145,7 +153,7 @@ describe('<p2p-room>', () => {
     expect(track.track.kind).to.equal('video')
     expect(track.metadata).to.deep.equal({kind: 'camera'})
     expect(a.$('p2p-room').streams.get(b.$('p2p-room').selfId)).to.deep.equal([stream.detail.stream])
-    camera.getTracks().forEach((t: MediaStreamTrack) => t.stop())
+    for (const t of camera.getTracks()) t.stop()
     closeAll(peers)
   })
 

@@ -20,14 +20,23 @@ describe('<p2p-video-grid>', () => {
     const [a, b, c] = peers as [ElementsPeer, ElementsPeer, ElementsPeer]
     grid(a).names = {[b.$('p2p-room').selfId]: 'Bea'}
     for (const peer of peers)
-      await until(() => tiles(peer).length === 3 && tiles(peer).every(playing), 'three playing tiles (self + two peers)')
+      await until(
+        () => tiles(peer).length === 3 && tiles(peer).every(playing),
+        'three playing tiles (self + two peers)',
+      )
 
     const ids = (peer: ElementsPeer) => peer.$('p2p-room').selfId
-    expect(remoteTiles(a).map(tile => tile.dataset.peer).sort()).to.deep.equal([ids(b), ids(c)].sort())
+    expect(
+      remoteTiles(a)
+        .map(tile => tile.dataset.peer)
+        .sort(),
+    ).to.deep.equal([ids(b), ids(c)].sort())
     const self = tiles(a).find(tile => tile.part.contains('self'))!
     expect(self.querySelector('video')!.muted).to.equal(true)
     expect(self.querySelector('figcaption')!.textContent).to.equal('You')
-    expect(remoteTiles(a).every(tile => !tile.querySelector('video')!.muted || tile.querySelector('[part~=unmute]'))).to.equal(true)
+    expect(
+      remoteTiles(a).every(tile => !tile.querySelector('video')!.muted || tile.querySelector('[part~=unmute]')),
+    ).to.equal(true)
     const labels = remoteTiles(a).map(tile => tile.querySelector('figcaption')!.textContent)
     expect(labels).to.include('Bea').and.include(ids(c).slice(0, 6))
     await screenshot('video-grid')
@@ -63,7 +72,7 @@ describe('<p2p-video-grid>', () => {
     Object.assign(canvas, {width: 320, height: 240})
     const context = canvas.getContext('2d')!
     const paint = setInterval(() => {
-      context.fillStyle = `hsl(${Date.now() / 10 % 360} 70% 50%)`
+      context.fillStyle = `hsl(${(Date.now() / 10) % 360} 70% 50%)`
       context.fillRect(0, 0, 320, 240)
     }, 30)
     grid(a).stream = canvas.captureStream(30)
@@ -83,7 +92,7 @@ describe('<p2p-video-grid>', () => {
     grid(a).stream = undefined
     await until(() => remoteTiles(b).length === 0, 'the tile to go')
     expect(b.$('p2p-room').peers).to.have.length(1)
-    camera.getTracks().forEach((track: MediaStreamTrack) => track.stop())
+    for (const track of camera.getTracks()) track.stop()
     closeAll(peers)
   })
 

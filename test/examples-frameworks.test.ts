@@ -4,7 +4,15 @@
 // comes from p2p-peer-join listeners. Needs the built examples: `node examples/build.mjs`.
 import {expect} from '@open-wc/testing'
 import {uniqueRoom, until} from './helpers/peers.js'
-import {closeAll, frameStyle, openExample, openExamples, type ExamplePage, type as typeInto, untilText} from './helpers/examples.js'
+import {
+  closeAll,
+  frameStyle,
+  openExample,
+  openExamples,
+  type ExamplePage,
+  type as typeInto,
+  untilText,
+} from './helpers/examples.js'
 import {screenshot} from './helpers/screenshot.js'
 
 const frameworks = ['react', 'vue', 'svelte', 'angular'] as const
@@ -24,7 +32,9 @@ describe('framework examples', () => {
     for (const framework of frameworks) {
       const bundle = `/dist/examples/${framework}/app.js`
       if (!(await fetch(bundle, {method: 'HEAD'})).ok)
-        throw new Error(`${bundle} is missing: run \`node examples/build.mjs\` (after \`npm run build\`) before these tests`)
+        throw new Error(
+          `${bundle} is missing: run \`node examples/build.mjs\` (after \`npm run build\`) before these tests`,
+        )
     }
   })
 
@@ -53,7 +63,10 @@ describe('framework examples', () => {
   it('hosted anywhere else (no npm start, no parameters) each framework example keeps the library defaults', async () => {
     pages = await Promise.all(frameworks.map(framework => openExample(`${framework}/`, uniqueRoom(framework), {})))
     for (const page of pages) {
-      const room = await until(() => page.$<HTMLElement & {strategy: string}>('p2p-room'), `the room of ${page.frame.src}`)
+      const room = await until(
+        () => page.$<HTMLElement & {strategy: string}>('p2p-room'),
+        `the room of ${page.frame.src}`,
+      )
       expect(room.strategy, page.frame.src).to.equal('nostr')
       expect(room.hasAttribute('relay-urls'), page.frame.src).to.equal(false)
     }
@@ -61,8 +74,11 @@ describe('framework examples', () => {
 
   it('all four framework examples share one room: React, Vue, Svelte and Angular pages chat together', async () => {
     const room = uniqueRoom('frameworks')
-    const style = 'width:48.5%;height:350px;border:1px solid #999;margin:0 2px 2px 0;vertical-align:top;background:white'
-    pages = await Promise.all(frameworks.map(framework => openExample(`${framework}/`, room, {strategy: 'local'}, style)))
+    const style =
+      'width:48.5%;height:350px;border:1px solid #999;margin:0 2px 2px 0;vertical-align:top;background:white'
+    pages = await Promise.all(
+      frameworks.map(framework => openExample(`${framework}/`, room, {strategy: 'local'}, style)),
+    )
     await until(() => pages.every(page => peerCount(page) === 3), 'every page counting three peers')
     say(pages[0], 'one room, four frameworks')
     for (const page of pages.slice(1)) await untilText(page, '.log li', 'one room, four frameworks')

@@ -5,7 +5,15 @@
 import {expect} from '@open-wc/testing'
 import {uniqueRoom, until} from './helpers/peers.js'
 import {servers} from './helpers/servers.js'
-import {closeAll, frameStyle, openExample, openExamples, type ExamplePage, type as typeInto, untilText} from './helpers/examples.js'
+import {
+  closeAll,
+  frameStyle,
+  openExample,
+  openExamples,
+  type ExamplePage,
+  type as typeInto,
+  untilText,
+} from './helpers/examples.js'
 import {screenshot} from './helpers/screenshot.js'
 
 type RoomElement = HTMLElement & {peers: string[]; selfId: string; joined: boolean}
@@ -20,7 +28,9 @@ describe('examples', () => {
   afterEach(() => closeAll(pages))
 
   it('gallery: links every example, and every link opens a page', async () => {
-    const [gallery] = (pages = [await openExample('', uniqueRoom(), {strategy: 'local'}, 'width:100%;height:900px;border:0')])
+    const [gallery] = (pages = [
+      await openExample('', uniqueRoom(), {strategy: 'local'}, 'width:100%;height:900px;border:0'),
+    ])
     const links = [...gallery.document.querySelectorAll<HTMLAnchorElement>('.gallery a')]
     const names = links.map(link => new URL(link.href).pathname.split('/').at(-2))
     expect(names).to.deep.equal(['chat', 'files', 'video', 'cursors', 'no-build', 'react', 'vue', 'svelte', 'angular'])
@@ -64,21 +74,29 @@ describe('examples', () => {
 
     const content = 'Peer-to-peer, end to end encrypted.\n'.repeat(2000)
     const view = sender.window
-    const picker = await until(() => shadow(sender, 'p2p-file-send').querySelector<HTMLInputElement>('input[type=file]'), 'the file picker')
+    const picker = await until(
+      () => shadow(sender, 'p2p-file-send').querySelector<HTMLInputElement>('input[type=file]'),
+      'the file picker',
+    )
     const files = new view.DataTransfer()
     files.items.add(new view.File([content], 'notes.txt', {type: 'text/plain'}))
     picker.files = files.files
     picker.dispatchEvent(new view.Event('change', {bubbles: true}))
 
     const link = await until(
-      () => shadow(receiver, 'p2p-file-send').querySelector<HTMLAnchorElement>('[part~=received] [data-file="notes.txt"] a[download]'),
+      () =>
+        shadow(receiver, 'p2p-file-send').querySelector<HTMLAnchorElement>(
+          '[part~=received] [data-file="notes.txt"] a[download]',
+        ),
       'notes.txt listed with a download link',
     )
     expect(link.download).to.equal('notes.txt')
     expect(await (await receiver.window.fetch(link.href)).text()).to.equal(content)
     await untilText(receiver, '#log li', 'notes.txt')
     await until(
-      () => shadow(sender, 'p2p-file-send').querySelector('[part~=sent] [data-file="notes.txt"] .pct')?.textContent === '100%',
+      () =>
+        shadow(sender, 'p2p-file-send').querySelector('[part~=sent] [data-file="notes.txt"] .pct')?.textContent ===
+        '100%',
       'the sender seeing 100%',
     )
     await screenshot('example-files')
@@ -109,7 +127,10 @@ describe('examples', () => {
     expect(mic.getAttribute('aria-pressed')).to.equal('true')
     mic.click()
     camera.click()
-    await until(() => mic.getAttribute('aria-pressed') === 'false' && camera.getAttribute('aria-pressed') === 'false', 'mic and camera off')
+    await until(
+      () => mic.getAttribute('aria-pressed') === 'false' && camera.getAttribute('aria-pressed') === 'false',
+      'mic and camera off',
+    )
     const local = (a.$('p2p-video-grid') as HTMLElement & {localStream: MediaStream}).localStream
     expect(local.getTracks().every(track => !track.enabled)).to.equal(true)
     camera.click() // camera back on for the screenshot
@@ -152,7 +173,9 @@ describe('examples', () => {
     const [a, b] = pages
     await untilPeers(pages)
     await until(() => b.$('#count')?.textContent?.includes('1 other tab'), 'the peer count')
-    const party = [...a.document.querySelectorAll<HTMLButtonElement>('#buttons button')].find(button => button.textContent === '🎉')!
+    const party = [...a.document.querySelectorAll<HTMLButtonElement>('#buttons button')].find(
+      button => button.textContent === '🎉',
+    )!
     party.click()
     await untilText(b, '#stage span', '🎉')
     await screenshot('example-no-build')

@@ -34,7 +34,9 @@ function Chat() {
         <p2p-action
           ref={action}
           name="chat"
-          onp2p-data={e => setMessages(list => [...list, {from: shortId(e.detail.peerId), text: String(e.detail.data)}])}
+          onp2p-data={e =>
+            setMessages(list => [...list, {from: shortId(e.detail.peerId), text: String(e.detail.data)}])
+          }
         />
       </p2p-room>
       <p className="status" data-peers={peers.length}>
@@ -42,6 +44,7 @@ function Chat() {
       </p>
       <ul className="log">
         {messages.map((message, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the log only grows, so an index names one message
           <li key={i}>
             <b className={message.from === 'you' ? 'you' : ''}>{message.from}</b>
             {message.text}
@@ -49,8 +52,13 @@ function Chat() {
         ))}
       </ul>
       <form className="row" onSubmit={send}>
-        <input value={draft} onChange={e => setDraft(e.target.value)} placeholder="Say something" aria-label="message" />
-        <button>Send</button>
+        <input
+          value={draft}
+          onChange={e => setDraft(e.target.value)}
+          placeholder="Say something"
+          aria-label="message"
+        />
+        <button type="submit">Send</button>
       </form>
     </>
   )

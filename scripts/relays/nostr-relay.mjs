@@ -164,7 +164,8 @@ export async function start(port = 0, {host = '127.0.0.1', stats = false, maxEve
       if (type === 'REQ') {
         client.subscriptions.delete(id)
         client.subscriptions.set(id, filters)
-        if (client.subscriptions.size > MAX_SUBSCRIPTIONS) client.subscriptions.delete(client.subscriptions.keys().next().value)
+        if (client.subscriptions.size > MAX_SUBSCRIPTIONS)
+          client.subscriptions.delete(client.subscriptions.keys().next().value)
       } else if (type === 'CLOSE') client.subscriptions.delete(id)
       try {
         await relay.handleMessage(socket, message)
@@ -181,5 +182,10 @@ export async function start(port = 0, {host = '127.0.0.1', stats = false, maxEve
 
   const actualPort = await listen(server, port, host)
   const stop = stopper({server, wss, after: () => relay.destroy()})
-  return {url: `ws://${host.includes(':') ? `[${host}]` : host}:${actualPort}`, port: actualPort, stop, stats: () => counts}
+  return {
+    url: `ws://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    port: actualPort,
+    stop,
+    stats: () => counts,
+  }
 }

@@ -83,9 +83,9 @@ export async function startSupabaseRealtime({port = 0, host = '127.0.0.1', apiKe
   /** topic -> Map<presenceKey, Map<socket, meta>> */
   const presences = new Map()
 
-  const http = createServer((request, response) => {
+  const http = createServer((_request, response) => {
     response.writeHead(404, {'content-type': 'application/json'})
-    response.end(JSON.stringify({message: 'only the Realtime websocket is served here: ' + websocketPath}))
+    response.end(JSON.stringify({message: `only the Realtime websocket is served here: ${websocketPath}`}))
   })
   const wss = new WebSocketServer({noServer: true})
 
@@ -116,7 +116,13 @@ export async function startSupabaseRealtime({port = 0, host = '127.0.0.1', apiKe
   }
 
   const reply = (ws, message, status = 'ok', response = {}) =>
-    send(ws, {topic: message.topic, event: 'phx_reply', payload: {status, response}, ref: message.ref, join_ref: message.join_ref})
+    send(ws, {
+      topic: message.topic,
+      event: 'phx_reply',
+      payload: {status, response},
+      ref: message.ref,
+      join_ref: message.join_ref,
+    })
 
   const presenceState = topic => {
     const state = {}
@@ -176,7 +182,8 @@ export async function startSupabaseRealtime({port = 0, host = '127.0.0.1', apiKe
     }
     switch (event) {
       case 'phx_join': {
-        if (!topic?.startsWith('realtime:')) return reply(ws, message, 'error', {reason: 'topic must start with realtime:'})
+        if (!topic?.startsWith('realtime:'))
+          return reply(ws, message, 'error', {reason: 'topic must start with realtime:'})
         leave(ws, topic)
         const config = payload?.config ?? {}
         if (!topics.has(topic)) topics.set(topic, new Map())
@@ -188,7 +195,12 @@ export async function startSupabaseRealtime({port = 0, host = '127.0.0.1', apiKe
         })
         reply(ws, message, 'ok', {postgres_changes: []})
         if (config.presence?.enabled)
-          send(ws, {topic, event: 'presence_state', payload: presenceState(topic), join_ref: message.join_ref ?? message.ref})
+          send(ws, {
+            topic,
+            event: 'presence_state',
+            payload: presenceState(topic),
+            join_ref: message.join_ref ?? message.ref,
+          })
         return
       }
       case 'phx_leave':

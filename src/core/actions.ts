@@ -11,8 +11,10 @@ const backlogLimit = 100
 /** Action ids a peer may make us hold messages for before anyone asked for them. */
 const unknownActionLimit = 64
 
+// biome-ignore lint/suspicious/noExplicitAny: one registry holds actions of every payload type
 type Receiver = (data: any, peerId: PeerId, metadata?: Metadata) => void
 type Entry = {
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   action: Action<any>
   onMessage?: Receiver
   onProgress?: ProgressCallback
@@ -38,7 +40,10 @@ export const createActions = (transfers: Transfers, resolveTargets: (targets: Ta
       const peers = resolveTargets(targets)
       const {kind, bytes} = await encodeValue(data)
       if (bytes.byteLength > maxTotalBytes)
-        throw new P2PError('too-large', `action "${actionId}": ${bytes.byteLength} bytes is over the 4 GiB a message can carry`)
+        throw new P2PError(
+          'too-large',
+          `action "${actionId}": ${bytes.byteLength} bytes is over the 4 GiB a message can carry`,
+        )
       await Promise.all(peers.map(peer => transfers.send(peer, actionId, kind, bytes, meta, onProgress)))
     }
     const onMessage = (callback: Receiver) => {

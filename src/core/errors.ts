@@ -1,14 +1,26 @@
-/** What went wrong, as a stable string a program can switch on. */
+/**
+ * What went wrong, as a stable string a program can switch on. This list is the whole
+ * error model: every error the library raises, rejects with or reports carries one of
+ * these codes. The README's "Errors" table says, for each, when it happens and what to do.
+ */
 export type P2PErrorCode =
-  | 'invalid-config' // a config field is missing or has the wrong type
+  | 'invalid-config' // a config field or argument is missing or has the wrong type
+  | 'missing-dependency' // a strategy's SDK is not installed (the message names the package)
   | 'no-webrtc' // no RTCPeerConnection in this runtime
   | 'action-id' // an action id the wire cannot carry
   | 'peer-left' // the peer left, or its channel closed, before the operation finished
   | 'unknown-peer' // a target that is not in the room
+  | 'no-peers' // an operation that needs at least one peer found none
+  | 'no-room' // an element that needs a <p2p-room> has none
+  | 'unreadable' // a local file or stream could not be read
   | 'too-large' // a message over a size limit
   | 'malformed' // a frame or relay message that does not parse
-  | 'rejected' // the receiver refused a message (see message for why)
-  | 'bad-password' // signaling that could not be decrypted
+  | 'rejected' // the other side refused (a message, or this peer at its verify gate)
+  | 'bad-password' // signaling that could not be decrypted: the peers' passwords differ
+  | 'handshake' // the app's onPeerHandshake rejected or timed out
+  | 'ice-failed' // offers and answers were exchanged but no network path was found
+  | 'timeout' // an operation did not finish in the time allowed
+  | 'aborted' // an AbortSignal cancelled the operation
   | 'strategy' // the signaling network failed
   | 'room-left' // the room was left while the operation was pending
 
@@ -25,3 +37,13 @@ export class P2PError extends Error {
     this.peerId = peerId
   }
 }
+
+/** The message of anything thrown or rejected: an Error's message, else the value as text. */
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ||
+  (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string')
+    ? (error as Error).message
+    : String(error)
+
+/** A config mistake: what is wrong and what to pass instead. */
+export const invalidConfig = (message: string): P2PError => new P2PError('invalid-config', `p2p-elements: ${message}`)

@@ -1,6 +1,6 @@
 export {createJoinRoom, defaults, defaultIceServers, roomTopicOf} from './room.js'
 export {selfId} from './ids.js'
-export {P2PError, type P2PErrorCode} from './errors.js'
+export {P2PError, errorMessage, invalidConfig, type P2PErrorCode} from './errors.js'
 export {defineStrategy, type Signaling, type Strategy, type StrategyContext} from './strategy.js'
 export {topicOf} from './crypto.js'
 export type * from './types.js'

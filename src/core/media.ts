@@ -59,11 +59,15 @@ export const createMedia = (events: MediaEvents) => {
       for (const peer of peers) for (const sender of sendersOf(peer, [track])) peer.connection.removeTrack(sender)
     },
 
-    replaceTrack(peers: Peer[], oldTrack: MediaStreamTrack, newTrack: MediaStreamTrack, meta: Metadata): Promise<void>[] {
+    replaceTrack(
+      peers: Peer[],
+      oldTrack: MediaStreamTrack,
+      newTrack: MediaStreamTrack,
+      meta: Metadata,
+    ): Promise<void>[] {
       return peers.map(async peer => {
         const senders = sendersOf(peer, [oldTrack])
-        if (meta !== undefined)
-          peer.sendControl({t: 'track', streamId: '', trackId: newTrack.id, meta})
+        if (meta !== undefined) peer.sendControl({t: 'track', streamId: '', trackId: newTrack.id, meta})
         await Promise.all(senders.map(sender => sender.replaceTrack(newTrack)))
       })
     },

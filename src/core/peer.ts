@@ -179,9 +179,15 @@ export class Peer {
       return
     }
     if (frame.type === FrameType.Keepalive) return
-    if (frame.type !== FrameType.Control) return this.events.frame(this, frame)
+    if (frame.type !== FrameType.Control) {
+      this.events.frame(this, frame)
+      return
+    }
     const message = frame.message
-    if (message.t === 'leave') return this.close('it left the room')
+    if (message.t === 'leave') {
+      this.close('it left the room')
+      return
+    }
     if (message.t === 'sdp' || message.t === 'ice') {
       // Negotiation steps must apply in order, each after the previous finished.
       this.controlChain = this.controlChain.then(() => this.negotiate(message))

@@ -1,7 +1,7 @@
 import {createActions} from './actions.js'
 import {callSafely} from './call.js'
 import {deriveKey, topicOf} from './crypto.js'
-import {P2PError} from './errors.js'
+import {P2PError, errorMessage, invalidConfig} from './errors.js'
 import {FrameType, encodeControl, encodePing, type Frame} from './frame.js'
 import {selfId} from './ids.js'
 import {createMedia} from './media.js'
@@ -34,18 +34,18 @@ const peerTopicOf = (appId: string, roomId: string, peerId: PeerId) => topicOf(a
 
 const validate = (config: BaseRoomConfig, roomId: string, onJoinError: unknown) => {
   if (!config || typeof config !== 'object')
-    throw new TypeError('p2p-elements: joinRoom(config, roomId) needs a config object, e.g. {appId: "my-chat-app"}')
+    throw invalidConfig('joinRoom(config, roomId) needs a config object, e.g. {appId: "my-chat-app"}')
   if (typeof config.appId !== 'string' || !config.appId.trim())
-    throw new TypeError(
-      'p2p-elements: config.appId is required: a non-empty string unique to your app, e.g. joinRoom({appId: "my-chat-app"}, "lobby")',
+    throw invalidConfig(
+      'config.appId is required: a non-empty string unique to your app, e.g. joinRoom({appId: "my-chat-app"}, "lobby")',
     )
   if (typeof roomId !== 'string' || !roomId)
-    throw new TypeError('p2p-elements: joinRoom needs a room id, a non-empty string, e.g. joinRoom(config, "lobby")')
+    throw invalidConfig('joinRoom needs a room id, a non-empty string, e.g. joinRoom(config, "lobby")')
   const size = config.maxMessageSize
   if (size !== undefined && !(Number.isFinite(size) && size > 0))
-    throw new TypeError(`p2p-elements: config.maxMessageSize must be a positive number of bytes, not ${size}`)
+    throw invalidConfig(`config.maxMessageSize must be a positive number of bytes, not ${size}`)
   if (onJoinError !== undefined && typeof onJoinError !== 'function')
-    throw new TypeError('p2p-elements: the third argument of joinRoom, onJoinError, must be a function')
+    throw invalidConfig('the third argument of joinRoom, onJoinError, must be a function')
 }
 
 const toList = (targets: TargetPeers): PeerId[] | undefined =>
@@ -88,7 +88,10 @@ const createRoom = <C extends BaseRoomConfig>(
   }
 
   const peers = new Map<PeerId, Peer>()
-  const pings = new Map<number, {peerId: PeerId; start: number; resolve: (ms: number) => void; reject: (e: P2PError) => void}>()
+  const pings = new Map<
+    number,
+    {peerId: PeerId; start: number; resolve: (ms: number) => void; reject: (e: P2PError) => void}
+  >()
   let lastPing = 0
   let left = false
 
@@ -115,7 +118,11 @@ const createRoom = <C extends BaseRoomConfig>(
     return ids.map(id => {
       const peer = peers.get(id)
       if (!peer?.isOpen)
-        throw new P2PError('unknown-peer', `peer ${id} is not connected in room "${roomId}" (it left, or never joined)`, id)
+        throw new P2PError(
+          'unknown-peer',
+          `peer ${id} is not connected in room "${roomId}" (it left, or never joined)`,
+          id,
+        )
       return peer
     })
   }
@@ -228,9 +235,10 @@ const createRoom = <C extends BaseRoomConfig>(
       connectTimeoutMs: settings.connectTimeoutMs,
       peer: peerId => peers.get(peerId),
       createPeer,
-      joinError: (peerId, error) => onJoinError && callSafely(() => onJoinError({appId, roomId, peerId, error})),
+      joinError: (peerId, error, code) =>
+        onJoinError && callSafely(() => onJoinError({appId, roomId, peerId, error, code})),
     }).stop
-  })().catch(error => report(new P2PError('strategy', `could not join room "${roomId}": ${error?.message ?? error}`)))
+  })().catch(error => report(new P2PError('strategy', `could not join room "${roomId}": ${errorMessage(error)}`)))
 
   const leave = async () => {
     if (left) return
@@ -249,7 +257,8 @@ const createRoom = <C extends BaseRoomConfig>(
         await new Promise(resolve => setTimeout(resolve, 10))
     }
     for (const peer of [...peers.values()]) peer.close('this peer left the room')
-    for (const ping of pings.values()) ping.reject(new P2PError('room-left', `left room "${roomId}" before the ping returned`))
+    for (const ping of pings.values())
+      ping.reject(new P2PError('room-left', `left room "${roomId}" before the ping returned`))
     pings.clear()
     try {
       signaling?.close()
@@ -268,7 +277,9 @@ const createRoom = <C extends BaseRoomConfig>(
     ping: peerId => {
       const peer = peers.get(peerId)
       if (!peer?.isOpen)
-        return Promise.reject(new P2PError('unknown-peer', `cannot ping ${peerId}: not connected in room "${roomId}"`, peerId))
+        return Promise.reject(
+          new P2PError('unknown-peer', `cannot ping ${peerId}: not connected in room "${roomId}"`, peerId),
+        )
       return new Promise((resolve, reject) => {
         const id = (lastPing = (lastPing + 1) >>> 0)
         pings.set(id, {peerId, start: performance.now(), resolve, reject})

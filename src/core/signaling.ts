@@ -1,6 +1,7 @@
 import {decrypt, encrypt} from './crypto.js'
 import type {Peer} from './peer.js'
 import type {Signaling} from './strategy.js'
+import type {P2PErrorCode} from './errors.js'
 import type {PeerId} from './types.js'
 
 /**
@@ -56,7 +57,7 @@ export type SignalingOptions = {
   /** The room's peer with this id, open or still connecting. */
   peer: (peerId: PeerId) => Peer | undefined
   createPeer: (peerId: PeerId) => Peer
-  joinError: (peerId: PeerId, error: string) => void
+  joinError: (peerId: PeerId, error: string, code: P2PErrorCode) => void
 }
 
 export const startSignaling = (options: SignalingOptions) => {
@@ -89,7 +90,11 @@ export const startSignaling = (options: SignalingOptions) => {
   const seal = (to: PeerId, description: RTCSessionDescriptionInit) =>
     encrypt(key, JSON.stringify({from: selfId, to, description} satisfies Sealed))
 
-  const open = async (from: PeerId, sealed: string, type: RTCSdpType): Promise<RTCSessionDescriptionInit | undefined> => {
+  const open = async (
+    from: PeerId,
+    sealed: string,
+    type: RTCSdpType,
+  ): Promise<RTCSessionDescriptionInit | undefined> => {
     let content: Sealed
     try {
       content = JSON.parse(await decrypt(key, sealed))
@@ -97,7 +102,11 @@ export const startSignaling = (options: SignalingOptions) => {
       if (refused.has(from)) return
       refused.add(from)
       options.peer(from)?.close('its signaling could not be decrypted')
-      options.joinError(from, `incorrect password: could not decrypt signaling from peer ${from}; every peer of a room must use the same password`)
+      options.joinError(
+        from,
+        `incorrect password: could not decrypt signaling from peer ${from}; every peer of a room must use the same password`,
+        'bad-password',
+      )
       void publishTo(from, {t: 'wrong-key', peer: selfId})
       return
     }
@@ -174,7 +183,11 @@ export const startSignaling = (options: SignalingOptions) => {
         if (refused.has(from)) return
         refused.add(from)
         options.peer(from)?.close('it could not decrypt our signaling')
-        options.joinError(from, `incorrect password: peer ${from} could not decrypt our signaling; every peer of a room must use the same password`)
+        options.joinError(
+          from,
+          `incorrect password: peer ${from} could not decrypt our signaling; every peer of a room must use the same password`,
+          'bad-password',
+        )
     }
   }
 

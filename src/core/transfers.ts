@@ -106,7 +106,7 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
     }
     if (index === 0) {
       if (message) return refuse(peer, nonce, 'malformed', `a second start for message ${nonce}`)
-      let parsed
+      let parsed: ReturnType<typeof decodeMessageHeader>
       try {
         parsed = decodeMessageHeader(body)
       } catch (error) {

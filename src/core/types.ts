@@ -1,4 +1,4 @@
-import type {P2PError} from './errors.js'
+import type {P2PError, P2PErrorCode} from './errors.js'
 
 export type PeerId = string
 
@@ -49,11 +49,13 @@ export type Action<T extends DataPayload = DataPayload> = [ActionSender<T>, Acti
   onReceiveProgress: ActionProgress
 }
 
+/** Why a peer could not join: `error` is the message for people (as in Trystero), `code` for programs. */
 export type JoinError = {
   appId: string
   roomId: string
   peerId: PeerId
   error: string
+  code: P2PErrorCode
 }
 
 /** Config every strategy accepts. Strategies add their own fields (relayUrls, supabaseKey, ...). */

@@ -8,5 +8,12 @@ export {P2PFileSend} from './p2p-file-send.js'
 export {P2PVideoGrid} from './p2p-video-grid.js'
 export {P2PPeerList} from './p2p-peer-list.js'
 export {tags, events, attributes, type TagName, type EventName} from './names.js'
-export {strategies, strategyNames, defaultStrategy, loadStrategy, type StrategyName, type StrategyModule} from './strategies.js'
+export {
+  strategies,
+  strategyNames,
+  defaultStrategy,
+  loadStrategy,
+  type StrategyName,
+  type StrategyModule,
+} from './strategies.js'
 export type * from './events.js'

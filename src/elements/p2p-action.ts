@@ -40,7 +40,8 @@ export class P2PAction extends LitElement {
   async send(data: DataPayload, targets?: TargetPeers, metadata?: Metadata): Promise<void> {
     const room = this.#link.room
     try {
-      if (!room) throw new Error(`p2p-action "${this.name}": it has no <p2p-room> yet; put it inside one or set room="id"`)
+      if (!room)
+        throw new Error(`p2p-action "${this.name}": it has no <p2p-room> yet; put it inside one or set room="id"`)
       if (!this.name) throw new Error('p2p-action: set its name attribute before sending (the same name on every peer)')
       await room.sendAction(this.name, data, targets, metadata, (fraction, peerId) =>
         fire(this, events.progress, {fraction, peerId, metadata, direction: 'send'}),

@@ -19,7 +19,8 @@ type Incoming = {meta: FileMeta; peerId: PeerId; fraction: number; file?: File; 
 /** A peer's file description, checked: it comes from someone else's page. */
 const readMeta = (value: unknown): FileMeta | undefined => {
   const meta = value as Partial<FileMeta> | null
-  if (!meta || typeof meta !== 'object' || typeof meta.id !== 'string' || typeof meta.name !== 'string') return undefined
+  if (!meta || typeof meta !== 'object' || typeof meta.id !== 'string' || typeof meta.name !== 'string')
+    return undefined
   return {
     id: meta.id.slice(0, 32),
     name: meta.name.replace(/[/\\\0]/g, '_').slice(0, maxNameLength) || 'file',
@@ -210,7 +211,12 @@ export class P2PFileSend extends LitElement {
       for (const row of this.incoming)
         if (row.peerId === peerId && !row.file && !row.failed) {
           row.failed = 'they left'
-          this.#fail(`${row.meta.name} did not arrive: ${this.#label(peerId)} left before sending all of it.`, 'peer-left', row.meta, peerId)
+          this.#fail(
+            `${row.meta.name} did not arrive: ${this.#label(peerId)} left before sending all of it.`,
+            'peer-left',
+            row.meta,
+            peerId,
+          )
         }
     }
     this.requestUpdate()
@@ -233,10 +239,15 @@ export class P2PFileSend extends LitElement {
     if (!room) return this.#fail(`There is no room to send in: put this widget inside a <p2p-room>.`, 'no-room')
     for (const file of list) {
       if (this.maxSize !== undefined && file.size > this.maxSize) {
-        this.#fail(`${file.name} is ${formatBytes(file.size)}; files up to ${formatBytes(this.maxSize)} can be sent.`, 'too-large', this.#metaOf(file))
+        this.#fail(
+          `${file.name} is ${formatBytes(file.size)}; files up to ${formatBytes(this.maxSize)} can be sent.`,
+          'too-large',
+          this.#metaOf(file),
+        )
         continue
       }
-      const to = targets === undefined ? (this.target ? [this.target] : [...room.peers]) : ([] as PeerId[]).concat(targets)
+      const to =
+        targets === undefined ? (this.target ? [this.target] : [...room.peers]) : ([] as PeerId[]).concat(targets)
       if (!to.length) {
         this.#fail(`No one else is in the room yet: ${file.name} was not sent.`, 'no-peers', this.#metaOf(file))
         continue
@@ -290,9 +301,16 @@ export class P2PFileSend extends LitElement {
           () => progress(1, peerId),
           error => {
             const {message, code} = errorDetail(error)
-            row.failed[peerId] = code === 'too-large' ? 'too large for them' : code === 'peer-left' ? 'they left' : 'failed'
+            row.failed[peerId] =
+              code === 'too-large' ? 'too large for them' : code === 'peer-left' ? 'they left' : 'failed'
             this.requestUpdate()
-            this.#fail(`${file.name} did not reach ${this.#label(peerId)}: ${message}`, code ?? 'failed', meta, peerId, error)
+            this.#fail(
+              `${file.name} did not reach ${this.#label(peerId)}: ${message}`,
+              code ?? 'failed',
+              meta,
+              peerId,
+              error,
+            )
           },
         ),
       ),
@@ -401,8 +419,9 @@ export class P2PFileSend extends LitElement {
         <input type="file" tabindex="-1" aria-hidden="true" accept=${this.accept} ?multiple=${this.multiple} @change=${this.#onPick} />
       </div>
       ${this.message ? html`<p part="message" role="alert">${this.message}</p>` : nothing}
-      ${this.outgoing.length
-        ? html`<h3>Sent</h3>
+      ${
+        this.outgoing.length
+          ? html`<h3>Sent</h3>
             <ul part="sent">
               ${this.outgoing.map(
                 ({meta, progress, failed}) => html`<li part="file" data-file=${meta.name}>
@@ -412,21 +431,26 @@ export class P2PFileSend extends LitElement {
                 </li>`,
               )}
             </ul>`
-        : nothing}
-      ${this.incoming.length
-        ? html`<h3>Received</h3>
+          : nothing
+      }
+      ${
+        this.incoming.length
+          ? html`<h3>Received</h3>
             <ul part="received">
               ${this.incoming.map(
                 ({meta, peerId, fraction, url, failed}) => html`<li part="file" data-file=${meta.name}>
                   <span part="file-name" title=${meta.name}>${meta.name}</span>
-                  ${url
-                    ? html`<a part="download" href=${url} download=${meta.name}>Download ${formatBytes(meta.size)}</a>`
-                    : html`<span part="file-size">${formatBytes(meta.size)}</span>`}
+                  ${
+                    url
+                      ? html`<a part="download" href=${url} download=${meta.name}>Download ${formatBytes(meta.size)}</a>`
+                      : html`<span part="file-size">${formatBytes(meta.size)}</span>`
+                  }
                   ${this.#bar(`from ${this.#label(peerId)}`, fraction, failed)}
                 </li>`,
               )}
             </ul>`
-        : nothing}
+          : nothing
+      }
     `
   }
 }

@@ -223,12 +223,18 @@ export class P2PVideoGrid extends LitElement {
       const error = Object.assign(new Error('this page cannot use media devices (it needs https or localhost)'), {
         name: 'NotSupportedError',
       })
-      return this.#mediaError(error, `This page cannot use the ${what}: it must be served over https (or from localhost).`)
+      return this.#mediaError(
+        error,
+        `This page cannot use the ${what}: it must be served over https (or from localhost).`,
+      )
     }
     this.#acquiring = true
     try {
       const stream = await navigator.mediaDevices.getUserMedia({audio: this.audio, video: this.video})
-      if (!this.isConnected || this.stream) return stream.getTracks().forEach(track => track.stop())
+      if (!this.isConnected || this.stream) {
+        for (const track of stream.getTracks()) track.stop()
+        return
+      }
       this.message = ''
       this.#setLocal(stream, true)
     } catch (error) {
@@ -334,29 +340,39 @@ export class P2PVideoGrid extends LitElement {
               .srcObject=${tile.stream}
             ></video>
             <figcaption part="label">${this.#label(tile.peerId, tile.self)}</figcaption>
-            ${this.blocked.has(tile.key)
-              ? html`<button part="unmute" type="button" @click=${() => this.#unmute(tile.key)}>🔇 Unmute</button>`
-              : nothing}
+            ${
+              this.blocked.has(tile.key)
+                ? html`<button part="unmute" type="button" @click=${() => this.#unmute(tile.key)}>🔇 Unmute</button>`
+                : nothing
+            }
           </figure>`,
         )}
       </div>
-      ${tiles.length || this.message
-        ? nothing
-        : html`<p part="empty">${room?.joined ? 'Waiting for video from the others…' : 'Joining…'}</p>`}
-      ${audio.length || video.length
-        ? html`<div part="controls">
-            ${audio.length
-              ? html`<button part="mic" type="button" aria-pressed=${String(micOn)} @click=${() => this.#toggle('audio')}>
+      ${
+        tiles.length || this.message
+          ? nothing
+          : html`<p part="empty">${room?.joined ? 'Waiting for video from the others…' : 'Joining…'}</p>`
+      }
+      ${
+        audio.length || video.length
+          ? html`<div part="controls">
+            ${
+              audio.length
+                ? html`<button part="mic" type="button" aria-pressed=${String(micOn)} @click=${() => this.#toggle('audio')}>
                   Microphone
                 </button>`
-              : nothing}
-            ${video.length
-              ? html`<button part="camera" type="button" aria-pressed=${String(cameraOn)} @click=${() => this.#toggle('video')}>
+                : nothing
+            }
+            ${
+              video.length
+                ? html`<button part="camera" type="button" aria-pressed=${String(cameraOn)} @click=${() => this.#toggle('video')}>
                   Camera
                 </button>`
-              : nothing}
+                : nothing
+            }
           </div>`
-        : nothing}
+          : nothing
+      }
     `
   }
 }

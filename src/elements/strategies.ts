@@ -5,6 +5,7 @@
 import type {JoinRoom, PeerId} from '../core/types.js'
 
 /** What every strategy module exports. */
+// biome-ignore lint/suspicious/noExplicitAny: each strategy takes its own config type
 export type StrategyModule = {joinRoom: JoinRoom<any>; selfId: PeerId}
 
 export const strategies = {

@@ -103,7 +103,9 @@ export const strategy = defineStrategy<FirebaseRoomConfig>({
         setTimeout(() => {
           lingering.delete(entry)
           // Announces are the bulk of a long stay: don't leave one cleanup per announce on the server.
-          void onDisconnect(entry).cancel().catch(() => {})
+          void onDisconnect(entry)
+            .cancel()
+            .catch(() => {})
           void remove(entry).catch(() => {})
         }, ownMessageLingerMs),
       )
@@ -146,7 +148,9 @@ export const strategy = defineStrategy<FirebaseRoomConfig>({
         const entry: DatabaseReference = push(ref(db, paths.signals(topic)))
         mine.add(entry.key!)
         // If we vanish before the addressee reads it, the server deletes it for us.
-        void onDisconnect(entry).remove().catch(() => {})
+        void onDisconnect(entry)
+          .remove()
+          .catch(() => {})
         void set(entry, {m: message}).catch(fail('publishing'))
       },
       close: () => {
@@ -157,7 +161,9 @@ export const strategy = defineStrategy<FirebaseRoomConfig>({
         for (const [entry, timer] of lingering) clearTimeout(timer), void remove(entry).catch(() => {})
         lingering.clear()
         mine.clear()
-        void onDisconnect(presence).cancel().catch(() => {})
+        void onDisconnect(presence)
+          .cancel()
+          .catch(() => {})
         void remove(presence)
           .catch(() => {})
           .finally(release)

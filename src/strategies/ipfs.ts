@@ -98,11 +98,14 @@ const acquireNode = (relayUrls: string[], onError: (message: string) => void) =>
   const {client: shared, release} = nodes.acquire(JSON.stringify(relayUrls), () => {
     // The node subscribes to a topic while any room on this page listens to it.
     const listeners = createTopicListeners({
-      first: topic => void node.then(node => listeners.has(topic) && node.services.pubsub.subscribe(topic)).catch(() => {}),
+      first: topic =>
+        void node.then(node => listeners.has(topic) && node.services.pubsub.subscribe(topic)).catch(() => {}),
       last: topic => void node.then(node => node.services.pubsub.unsubscribe(topic)).catch(() => {}),
     })
     const errorSinks = new Set<(message: string) => void>()
-    const report = (message: string) => errorSinks.forEach(sink => sink(message))
+    const report = (message: string) => {
+      for (const sink of errorSinks) sink(message)
+    }
     const stops: Array<() => void> = []
     const node = createLibp2p({
       transports: [webSockets()],
@@ -149,12 +152,16 @@ export const strategy = defineStrategy<IpfsRoomConfig>({
     const urls = config.relayUrls
     if (urls === undefined) return
     if (!Array.isArray(urls) || !urls.length)
-      throw new TypeError('p2p-elements: config.relayUrls must be a non-empty array of libp2p multiaddrs (or left out for the defaults)')
+      throw new TypeError(
+        'p2p-elements: config.relayUrls must be a non-empty array of libp2p multiaddrs (or left out for the defaults)',
+      )
     for (const url of urls) {
       try {
         multiaddr(url)
       } catch {
-        throw new TypeError(`p2p-elements: relay "${url}" is not a multiaddr; expected e.g. "/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo..."`)
+        throw new TypeError(
+          `p2p-elements: relay "${url}" is not a multiaddr; expected e.g. "/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo..."`,
+        )
       }
     }
   },

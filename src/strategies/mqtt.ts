@@ -98,7 +98,11 @@ export const strategy = defineStrategy<MqttRoomConfig>({
     }
     const subscribeOn = (client: MqttClient, url: string, topics: string[]) => {
       if (topics.length)
-        client.subscribe(topics, {qos: 0}, error => error && report(`broker ${url} refused a subscription: ${error.message}`))
+        client.subscribe(
+          topics,
+          {qos: 0},
+          error => error && report(`broker ${url} refused a subscription: ${error.message}`),
+        )
     }
 
     const pool = relays.acquireAll(config, urls, url => ({

@@ -110,7 +110,8 @@ export const strategy = defineStrategy<NostrRoomConfig>({
       if (!Array.isArray(message)) return
       const [type, first, second, third] = message
       if (type === 'EVENT' && first === subscriptionId) onEvent(second)
-      else if (type === 'CLOSED' && first === subscriptionId) report(`relay ${url} closed our subscription: ${String(second)}`)
+      else if (type === 'CLOSED' && first === subscriptionId)
+        report(`relay ${url} closed our subscription: ${String(second)}`)
       else if (type === 'OK' && second === false) report(`relay ${url} refused an event: ${String(third)}`)
     }
 

@@ -138,7 +138,11 @@ export const seededShuffle = <T>(list: readonly T[], seed: string): T[] => {
  * The relays a room uses: all of `config.relayUrls` if given, else `relayRedundancy` of
  * the defaults, picked per appId so different apps spread over different relays.
  */
-export const pickRelayUrls = (config: RelayConfig, defaults: readonly string[], defaultRedundancy: number): string[] => {
+export const pickRelayUrls = (
+  config: RelayConfig,
+  defaults: readonly string[],
+  defaultRedundancy: number,
+): string[] => {
   if (config.relayUrls?.length) return [...new Set(config.relayUrls)]
   const redundancy = config.relayRedundancy ?? defaultRedundancy
   return seededShuffle(defaults, config.appId).slice(0, Math.max(1, Math.floor(redundancy)))
@@ -164,22 +168,32 @@ export const createReporter = (onError: (message: string) => void) => {
 export const validateRelayConfig = (name: string, config: RelayConfig) => {
   const {relayUrls, relayRedundancy, WebSocket: Socket} = config
   if (relayUrls !== undefined) {
-    if (!Array.isArray(relayUrls) || !relayUrls.length || relayUrls.some(url => typeof url !== 'string' || !/^wss?:\/\//.test(url)))
+    if (
+      !Array.isArray(relayUrls) ||
+      !relayUrls.length ||
+      relayUrls.some(url => typeof url !== 'string' || !/^wss?:\/\//.test(url))
+    )
       throw new TypeError(
         `p2p-elements: ${name}: config.relayUrls must be a non-empty array of ws:// or wss:// URLs, e.g. ["wss://relay.example.com"]`,
       )
   }
   if (relayRedundancy !== undefined && !(Number.isInteger(relayRedundancy) && relayRedundancy > 0))
-    throw new TypeError(`p2p-elements: ${name}: config.relayRedundancy must be a positive integer, not ${relayRedundancy}`)
+    throw new TypeError(
+      `p2p-elements: ${name}: config.relayRedundancy must be a positive integer, not ${relayRedundancy}`,
+    )
   if (Socket !== undefined && typeof Socket !== 'function')
-    throw new TypeError(`p2p-elements: ${name}: config.WebSocket must be a WebSocket constructor (in Node: import WebSocket from "ws")`)
+    throw new TypeError(
+      `p2p-elements: ${name}: config.WebSocket must be a WebSocket constructor (in Node: import WebSocket from "ws")`,
+    )
 }
 
 /** The WebSocket to use: the config's, else the runtime's; throws with the fix when there is none. */
 export const webSocketFor = (config: RelayConfig): WebSocketConstructor => {
   const Socket = config.WebSocket ?? (globalThis as {WebSocket?: WebSocketConstructor}).WebSocket
   if (!Socket)
-    throw new Error('this runtime has no WebSocket: pass one as config.WebSocket (in Node 20: `import WebSocket from "ws"`)')
+    throw new Error(
+      'this runtime has no WebSocket: pass one as config.WebSocket (in Node 20: `import WebSocket from "ws"`)',
+    )
   return Socket
 }
 
@@ -332,7 +346,16 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
   const acquire = (url: string, config: RelayConfig, handlers: LeaseHandlers<Socket>): RelayLease<Socket, Outgoing> => {
     let connection = connections.get(url)
     if (!connection) {
-      connection = {url, isOpen: false, connecting: false, leases: new Set(), config, failures: 0, openedAt: 0, attempt: 0}
+      connection = {
+        url,
+        isOpen: false,
+        connecting: false,
+        leases: new Set(),
+        config,
+        failures: 0,
+        openedAt: 0,
+        attempt: 0,
+      }
       connections.set(url, connection)
     }
     const lease: Lease<Socket, Outgoing> = {handlers, queue: []}
@@ -347,7 +370,8 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
       socket: () => (current.isOpen ? current.socket : undefined),
       send: message => {
         if (!current.leases.has(lease)) return
-        if (current.isOpen && current.socket && !lease.queue.length) return guard(() => transport.send(current.socket!, message))
+        if (current.isOpen && current.socket && !lease.queue.length)
+          return guard(() => transport.send(current.socket!, message))
         lease.queue.push({message, at: Date.now()})
         if (lease.queue.length > queueLimit) lease.queue.shift()
       },
@@ -387,7 +411,9 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
     acquireAll,
     /** Relay URL -> its current socket (open, connecting, or the last one that closed). */
     getRelaySockets: (): Record<string, Socket> =>
-      Object.fromEntries([...connections].filter(([, c]) => c.socket !== undefined).map(([url, c]) => [url, c.socket!])),
+      Object.fromEntries(
+        [...connections].filter(([, c]) => c.socket !== undefined).map(([url, c]) => [url, c.socket!]),
+      ),
     /** Stops reconnection attempts until `resumeRelayReconnection()`; open sockets stay open. */
     pauseRelayReconnection: pause,
     /** Reconnects every relay that is down, now, and keeps retrying those that fail. */

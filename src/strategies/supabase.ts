@@ -108,7 +108,9 @@ export const strategy = defineStrategy<SupabaseRoomConfig>({
           entry.joined = false
           // realtime-js rejoins by itself after errors and timeouts; we only tell the user.
           if (status !== 'CLOSED')
-            context.onError(`channel ${status.toLowerCase()} at ${config.appId}${error ? `: ${error.message}` : ''}; retrying`)
+            context.onError(
+              `channel ${status.toLowerCase()} at ${config.appId}${error ? `: ${error.message}` : ''}; retrying`,
+            )
         }
       })
       return entry

@@ -131,10 +131,12 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
         return
       }
       if (!message || typeof message !== 'object' || message.info_hash !== infoHash) return
-      if (message['failure reason'] !== undefined) return report(`tracker ${url} refused: ${String(message['failure reason'])}`)
+      if (message['failure reason'] !== undefined)
+        return report(`tracker ${url} refused: ${String(message['failure reason'])}`)
       if (message.action !== 'announce') return
       const interval = Number(message.interval)
-      if (Number.isFinite(interval) && interval > 0) stateOf(url).intervalMs = Math.max(minTrackerIntervalMs, interval * 1000)
+      if (Number.isFinite(interval) && interval > 0)
+        stateOf(url).intervalMs = Math.max(minTrackerIntervalMs, interval * 1000)
       const from = message.peer_id
       if (typeof from !== 'string' || from.length !== 20 || from === context.selfId) return
       const offer = message.offer?.sdp
@@ -194,7 +196,17 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
           try {
             lease(url)
               ?.socket()
-              ?.send(JSON.stringify({action: 'announce', info_hash: infoHash, peer_id: context.selfId, event: 'stopped', numwant: 0, uploaded: 0, downloaded: 0}))
+              ?.send(
+                JSON.stringify({
+                  action: 'announce',
+                  info_hash: infoHash,
+                  peer_id: context.selfId,
+                  event: 'stopped',
+                  numwant: 0,
+                  uploaded: 0,
+                  downloaded: 0,
+                }),
+              )
           } catch {
             // the tracker is going away anyway
           }

@@ -14,5 +14,7 @@ export const axeViolations = async (peer: ElementsPeer, element: Element): Promi
       peer.document.head.append(script)
     })
   const results = await win.axe.run(element)
-  return results.violations.map((v: any) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`)
+  return results.violations.map(
+    (v: any) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`,
+  )
 }

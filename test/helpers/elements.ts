@@ -44,9 +44,22 @@ export const openElementsPeer = async (
     doc.addEventListener(name, event => events[name]!.push(event as CustomEvent), true)
     return events[name]!
   }
-  for (const name of ['p2p-join', 'p2p-leave', 'p2p-peer-join', 'p2p-peer-leave', 'p2p-stream', 'p2p-track',
-    'p2p-join-error', 'p2p-error', 'p2p-data', 'p2p-progress', 'p2p-file-progress', 'p2p-file-received',
-    'p2p-file-error', 'p2p-media-error'])
+  for (const name of [
+    'p2p-join',
+    'p2p-leave',
+    'p2p-peer-join',
+    'p2p-peer-leave',
+    'p2p-stream',
+    'p2p-track',
+    'p2p-join-error',
+    'p2p-error',
+    'p2p-data',
+    'p2p-progress',
+    'p2p-file-progress',
+    'p2p-file-received',
+    'p2p-file-error',
+    'p2p-media-error',
+  ])
     record(name)
   const stage = doc.querySelector('#stage')!
   stage.innerHTML = html
@@ -79,4 +92,6 @@ export const openRoomPeers = async (
   return {roomId, peers}
 }
 
-export const closeAll = (peers: ElementsPeer[]) => peers.forEach(peer => peer.close())
+export const closeAll = (peers: ElementsPeer[]) => {
+  for (const peer of peers) peer.close()
+}

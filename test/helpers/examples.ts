@@ -66,4 +66,6 @@ export const untilText = (page: ExamplePage, selector: string, text: string) =>
     `"${text}" in ${selector} of ${page.frame.src}`,
   )
 
-export const closeAll = (pages: ExamplePage[]) => pages.forEach(page => page.close())
+export const closeAll = (pages: ExamplePage[]) => {
+  for (const page of pages) page.close()
+}

@@ -23,7 +23,7 @@ export const openPeer = async <Lib = any>(
     const timer = setTimeout(() => reject(new Error(`peer page ${frame.src} did not load`)), 20_000)
     frame.addEventListener('load', () => {
       const win = frame.contentWindow as any
-      if (win.ready) return clearTimeout(timer), resolve()
+      if (win.ready) return (clearTimeout(timer), resolve())
       win.addEventListener('peer-ready', () => (clearTimeout(timer), resolve()))
     })
   })

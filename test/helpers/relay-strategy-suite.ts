@@ -56,10 +56,17 @@ export const relayStrategySuite = ({entry, server, downUrl}: RelayStrategyUnderT
       return send
     })
     await Promise.all(senders.map((send, i) => send({from: peers[i]!.id})))
-    await until(() => heard.every(set => set.size === peers.length - 1), `every peer to hear "${label}" from every other`)
-    peers.forEach((peer, i) =>
-      expect([...heard[i]!].sort()).to.deep.equal(peers.filter(other => other !== peer).map(other => other.id).sort()),
+    await until(
+      () => heard.every(set => set.size === peers.length - 1),
+      `every peer to hear "${label}" from every other`,
     )
+    for (const [i, peer] of peers.entries())
+      expect([...heard[i]!].sort()).to.deep.equal(
+        peers
+          .filter(other => other !== peer)
+          .map(other => other.id)
+          .sort(),
+      )
   }
 
   const leaveAll = async (peers: Peer[]) => {
@@ -70,7 +77,9 @@ export const relayStrategySuite = ({entry, server, downUrl}: RelayStrategyUnderT
   }
 
   const logJoinTimes = (peers: Peer[], what: string) =>
-    console.log(`${name}, ${what}: time to onPeerJoin ${peers.map(p => `${Math.round(p.firstJoinMs ?? NaN)} ms`).join(', ')}`)
+    console.log(
+      `${name}, ${what}: time to onPeerJoin ${peers.map(p => `${Math.round(p.firstJoinMs ?? NaN)} ms`).join(', ')}`,
+    )
 
   describe(`${name} strategy, against a real local ${server}`, () => {
     before(async () => {
@@ -103,7 +112,8 @@ export const relayStrategySuite = ({entry, server, downUrl}: RelayStrategyUnderT
         const sockets = page.lib.getRelaySockets()
         expect(Object.keys(sockets).sort()).to.deep.equal([downUrl, relayUrl].sort())
         // (typeof, not chai's type check: a failing check on a WebSocket makes chai inspect it at length)
-        for (const socket of Object.values(sockets)) expect(typeof socket, 'a socket or client per relay').to.equal('object')
+        for (const socket of Object.values(sockets))
+          expect(typeof socket, 'a socket or client per relay').to.equal('object')
       }
       await leaveAll(peers)
     })
@@ -200,7 +210,10 @@ export const relayStrategySuite = ({entry, server, downUrl}: RelayStrategyUnderT
       // Past the backoff ramp (200 + 400 + 800 ms), every peer announces at the ceiling.
       await sleep(2 * announceMaxIntervalMs)
       const {appId} = testConfig
-      const topics = [await roomTopicOf(appId, roomId), ...(await Promise.all(peers.map(p => topicOf(appId, roomId, p.id))))]
+      const topics = [
+        await roomTopicOf(appId, roomId),
+        ...(await Promise.all(peers.map(p => topicOf(appId, roomId, p.id)))),
+      ]
       const count = async () => {
         const {byTopic} = await stats(relayUrl)
         return topics.reduce((sum, topic) => sum + (byTopic[topic] ?? 0), 0)

@@ -55,7 +55,13 @@ export const strategySuite = (strategy: StrategyUnderTest) => {
 
   it('three peers all connect to each other and exchange actions', async () => {
     const peers = await joinedPeers(3, await config(), await entryOf())
-    for (const p of peers) expect(p.joins.sort()).to.deep.equal(peers.filter(o => o !== p).map(o => o.id).sort())
+    for (const p of peers)
+      expect(p.joins.sort()).to.deep.equal(
+        peers
+          .filter(o => o !== p)
+          .map(o => o.id)
+          .sort(),
+      )
     await exchangeGreetings(peers)
     await closeAll(peers)
   })
@@ -78,7 +84,10 @@ export const strategySuite = (strategy: StrategyUnderTest) => {
     const errors: Array<[string, {peerId: string; error: string}]> = []
     const roomA = a!.lib.joinRoom({...base, password: 'right'}, roomId, (e: any) => errors.push(['a', e]))
     const roomB = b!.lib.joinRoom({...base, password: 'wrong'}, roomId, (e: any) => errors.push(['b', e]))
-    await until(() => errors.some(([side]) => side === 'a') && errors.some(([side]) => side === 'b'), 'both sides to report the password')
+    await until(
+      () => errors.some(([side]) => side === 'a') && errors.some(([side]) => side === 'b'),
+      'both sides to report the password',
+    )
     for (const [side, details] of errors) {
       expect(details.peerId).to.equal(side === 'a' ? b!.lib.selfId : a!.lib.selfId)
       expect(details.error).to.match(/password/)

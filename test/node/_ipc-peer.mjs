@@ -11,7 +11,11 @@ import {joinRoom, selfId} from '../../dist/lib/strategies/driver.js'
 const handlers = new Map()
 const driver = {
   on: (topic, handler) => handlers.set(topic, [...(handlers.get(topic) ?? []), handler]),
-  off: (topic, handler) => handlers.set(topic, (handlers.get(topic) ?? []).filter(h => h !== handler)),
+  off: (topic, handler) =>
+    handlers.set(
+      topic,
+      (handlers.get(topic) ?? []).filter(h => h !== handler),
+    ),
   emit: (topic, data) => process.send({type: 'publish', topic, data}),
 }
 const report = message => process.send?.({type: 'report', ...message})

@@ -10,7 +10,8 @@ const startPeers = (count, roomId) => {
     let wake = () => {}
     child.on('message', message => {
       if (message.type === 'publish')
-        for (const other of peers) if (other.child.connected) other.child.send({type: 'deliver', topic: message.topic, data: message.data})
+        for (const other of peers)
+          if (other.child.connected) other.child.send({type: 'deliver', topic: message.topic, data: message.data})
       if (message.type === 'report') reports.push(message), wake()
     })
     const until = async check => {
@@ -32,7 +33,9 @@ const leaveAll = async peers => {
   const left = Date.now()
   // No timer of ours outlives the room: the processes end by themselves, well before any
   // of the room's timeouts (connectTimeoutMs, peerTimeoutMs: 20 s) would have fired.
-  const killer = setTimeout(() => peers.forEach(peer => peer.child.kill()), 15_000)
+  const killer = setTimeout(() => {
+    for (const peer of peers) peer.child.kill()
+  }, 15_000)
   const exits = await Promise.all(exited)
   clearTimeout(killer)
   assert.ok(Math.max(...exits) - left < 10_000, `processes took ${Math.max(...exits) - left} ms to exit after leave()`)
@@ -42,12 +45,18 @@ test('two Node peers (rtcPolyfill: node-datachannel, driver strategy) exchange t
   const peers = startPeers(2, `node-${Date.now()}`)
   const [a, b] = peers
   await joinedAll(peers)
-  for (const [self, other] of [[a, b], [b, a]]) {
+  for (const [self, other] of [
+    [a, b],
+    [b, a],
+  ]) {
     self.child.send({type: 'send', text: `hello from ${self.id()}`})
     self.child.send({type: 'send', bytes: 3 * 1024 * 1024})
     self.child.send({type: 'ping', to: other.id()})
   }
-  for (const [self, other] of [[a, b], [b, a]]) {
+  for (const [self, other] of [
+    [a, b],
+    [b, a],
+  ]) {
     await self.until(
       r =>
         r.filter(x => x.kind === 'received').length === 2 &&
@@ -81,7 +90,11 @@ test('a peer that stops reading does not stall a send to the others', async () =
     slow.child.kill('SIGCONT')
     await sender.until(r => r.some(x => x.kind === 'sent'))
     const reports = await slow.until(r => r.some(x => x.kind === 'received'))
-    assert.deepEqual(reports.find(x => x.kind === 'received').data, {bytes, at1000: 1000 & 255}, 'the slow peer gets it all once it reads again')
+    assert.deepEqual(
+      reports.find(x => x.kind === 'received').data,
+      {bytes, at1000: 1000 & 255},
+      'the slow peer gets it all once it reads again',
+    )
   } finally {
     slow.child.kill('SIGCONT')
   }

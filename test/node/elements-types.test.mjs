@@ -8,12 +8,31 @@ import {fileURLToPath} from 'node:url'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
 test('event details and element types type-check in user code', () => {
-  const flags = ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'esnext',
-    '--moduleResolution', 'bundler', '--lib', 'es2023,dom,dom.iterable', '--experimentalDecorators',
-    '--useDefineForClassFields', 'false', '--types', 'node']
-  const result = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', ...flags, 'test/fixtures/elements-types.ts'], {
-    cwd: root,
-    encoding: 'utf8',
-  })
+  const flags = [
+    '--noEmit',
+    '--strict',
+    '--skipLibCheck',
+    '--target',
+    'es2022',
+    '--module',
+    'esnext',
+    '--moduleResolution',
+    'bundler',
+    '--lib',
+    'es2023,dom,dom.iterable',
+    '--experimentalDecorators',
+    '--useDefineForClassFields',
+    'false',
+    '--types',
+    'node',
+  ]
+  const result = spawnSync(
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', ...flags, 'test/fixtures/elements-types.ts'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  )
   assert.equal(result.status, 0, result.stdout + result.stderr)
 })

@@ -44,18 +44,26 @@ const watchLines = child => {
 }
 
 const startServerPeer = (room, strategy, flags) => {
-  const child = spawn(process.execPath, [join(root, 'scripts/peer.mjs'), '--room', room, '--strategy', strategy, ...flags], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [join(root, 'scripts/peer.mjs'), '--room', room, '--strategy', strategy, ...flags],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   return watchLines(child)
 }
 
 const startNewcomer = (strategy, config, room, mode, value) => {
-  const child = spawn(process.execPath, [newcomerScript, strategy, JSON.stringify(config), room, mode, JSON.stringify(value)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  })
+  const child = spawn(
+    process.execPath,
+    [newcomerScript, strategy, JSON.stringify(config), room, mode, JSON.stringify(value)],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  )
   return watchLines(child)
 }
 
@@ -98,7 +106,11 @@ for (const {strategy, server: serverName, config, flags} of cases) {
   test(`a server peer over ${strategy} hands the last shared state to a newcomer after its sender left`, async () => {
     const server = await (await import(join(root, `test/servers/${serverName}.mjs`))).start()
     const room = `server-peer-${Math.random().toString(36).slice(2, 8)}`
-    const peer = startServerPeer(room, strategy, [...flags(server.url), '--config', '{"rtcConfig": {"iceServers": []}}'])
+    const peer = startServerPeer(room, strategy, [
+      ...flags(server.url),
+      '--config',
+      '{"rtcConfig": {"iceServers": []}}',
+    ])
     try {
       const [, peerId] = await peer.waitFor(/peer (\S+) in room/, 'the server peer started')
 
@@ -138,11 +150,20 @@ const serveRoot = async () => {
   return {url: `http://127.0.0.1:${server.address().port}`, close: () => server.close()}
 }
 
-test('a browser page joining later gets the state from a server peer', {skip: !existsSync(join(root, 'dist/supabase.js')) && 'run npm run build first: the page loads dist/supabase.js'}, async () => {
+test('a browser page joining later gets the state from a server peer', {
+  skip: !existsSync(join(root, 'dist/supabase.js')) && 'run npm run build first: the page loads dist/supabase.js',
+}, async () => {
   const server = await (await import(join(root, 'test/servers/supabase.mjs'))).start()
   const room = `server-peer-${Math.random().toString(36).slice(2, 8)}`
   const config = {appId: server.url, supabaseKey: 'test-anon-key'}
-  const peer = startServerPeer(room, 'supabase', ['--app-id', server.url, '--supabase-key', 'test-anon-key', '--config', '{"rtcConfig": {"iceServers": []}}'])
+  const peer = startServerPeer(room, 'supabase', [
+    '--app-id',
+    server.url,
+    '--supabase-key',
+    'test-anon-key',
+    '--config',
+    '{"rtcConfig": {"iceServers": []}}',
+  ])
   const site = await serveRoot()
   const browser = await puppeteer.launch({executablePath: findChromium(), headless: true, args: chromiumArgs()})
   try {
@@ -153,7 +174,11 @@ test('a browser page joining later gets the state from a server peer', {skip: !e
     await leave(alice)
 
     const page = await browser.newPage()
-    const query = new URLSearchParams({strategy: 'supabase', room, config: JSON.stringify({...config, rtcConfig: {iceServers: []}})})
+    const query = new URLSearchParams({
+      strategy: 'supabase',
+      room,
+      config: JSON.stringify({...config, rtcConfig: {iceServers: []}}),
+    })
     await page.goto(`${site.url}/test/fixtures/state-newcomer.html?${query}`)
     await page.waitForFunction('window.ready === true')
     await page.waitForFunction('window.received.length > 0', {timeout: 0})

@@ -147,7 +147,10 @@ test('a port in use gives a message naming the port and how to pick another', as
 })
 
 test('two tabs of the chat served by npm start meet through its relay and talk, with no other network', async () => {
-  assert.ok(existsSync(join(root, 'dist/p2p-elements.js')), 'dist/p2p-elements.js is missing: run `npm run build` first')
+  assert.ok(
+    existsSync(join(root, 'dist/p2p-elements.js')),
+    'dist/p2p-elements.js is missing: run `npm run build` first',
+  )
   const {child, ready, exited} = runStart(['--port', '0'])
   const browser = await puppeteer.launch({executablePath: findChromium(), headless: true, args: chromiumArgs()})
   try {
@@ -162,14 +165,24 @@ test('two tabs of the chat served by npm start meet through its relay and talk, 
     const [ada, bob] = tabs
     // The page's room was pointed at npm start's relay before it joined (public relays do not
     // even resolve here, so meeting at all proves it).
-    const relayUrls = await ada.$eval('p2p-room', room => [room.getAttribute('strategy'), room.getAttribute('relay-urls')])
+    const relayUrls = await ada.$eval('p2p-room', room => [
+      room.getAttribute('strategy'),
+      room.getAttribute('relay-urls'),
+    ])
     assert.deepEqual(relayUrls, ['nostr', `ws://${new URL(url).host}/relay`])
-    for (const tab of tabs) await tab.waitForFunction(() => document.querySelector('p2p-room').peers.length === 1, {timeout: 30_000, polling: 100})
+    for (const tab of tabs)
+      await tab.waitForFunction(() => document.querySelector('p2p-room').peers.length === 1, {
+        timeout: 30_000,
+        polling: 100,
+      })
     await ada.bringToFront() // as a person switches tabs; background tabs get no input
     await ada.type('#message', 'hello through the local relay')
     await ada.click('#message-form button')
     await bob.waitForFunction(
-      () => [...document.querySelectorAll('#messages li')].some(li => li.textContent.includes('hello through the local relay')),
+      () =>
+        [...document.querySelectorAll('#messages li')].some(li =>
+          li.textContent.includes('hello through the local relay'),
+        ),
       {timeout: 30_000, polling: 100},
     )
   } finally {

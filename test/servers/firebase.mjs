@@ -43,7 +43,7 @@ const runOnDisconnect = (server, socket) => {
   pending.clear()
 }
 
-const handleOnDisconnect = (server, socket, text) => {
+const handleOnDisconnect = (_server, socket, text) => {
   let message
   try {
     message = JSON.parse(text)

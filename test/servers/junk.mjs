@@ -24,7 +24,8 @@ const coreShaped = [
 const nostrReplies = (subscriptionId, filter) => {
   const topic = filter?.['#x']?.[0] ?? 'no-topic'
   const kind = filter?.kinds?.[0] ?? 1
-  const sign = (fields, content) => finalizeEvent({kind, created_at: now(), tags: [['x', topic]], content, ...fields}, key)
+  const sign = (fields, content) =>
+    finalizeEvent({kind, created_at: now(), tags: [['x', topic]], content, ...fields}, key)
   const valid = sign({}, 'valid signature, garbage content')
   return [
     ['EVENT', subscriptionId],
@@ -47,7 +48,13 @@ const nostrReplies = (subscriptionId, filter) => {
 
 const trackerReplies = announce => {
   const info_hash = announce.info_hash
-  const offer = sdp => ({action: 'announce', info_hash, peer_id: fakePeer, offer_id: 'x'.repeat(20), offer: {type: 'offer', sdp}})
+  const offer = sdp => ({
+    action: 'announce',
+    info_hash,
+    peer_id: fakePeer,
+    offer_id: 'x'.repeat(20),
+    offer: {type: 'offer', sdp},
+  })
   return [
     {action: 'announce', info_hash, interval: -5},
     {action: 'announce', info_hash, interval: 'soon'},
@@ -60,15 +67,22 @@ const trackerReplies = announce => {
     {'failure reason': 'junk tracker says no', info_hash},
     {'warning message': 'junk', info_hash},
     ...coreShaped.map(offer),
-    {action: 'announce', info_hash, peer_id: fakePeer, offer_id: 'y'.repeat(20), answer: {type: 'answer', sdp: undecryptable}},
+    {
+      action: 'announce',
+      info_hash,
+      peer_id: fakePeer,
+      offer_id: 'y'.repeat(20),
+      answer: {type: 'answer', sdp: undecryptable},
+    },
   ]
 }
 
 export async function start(port = 0) {
-  const server = createServer((request, response) => response.writeHead(404).end())
+  const server = createServer((_request, response) => response.writeHead(404).end())
   const wss = new WebSocketServer({server})
   wss.on('connection', socket => {
-    const send = value => socket.readyState === socket.OPEN && socket.send(typeof value === 'string' ? value : JSON.stringify(value))
+    const send = value =>
+      socket.readyState === socket.OPEN && socket.send(typeof value === 'string' ? value : JSON.stringify(value))
     socket.on('error', () => socket.terminate())
     for (const junk of ['not json', '{}', '[]', 'null', '42', '["EVENT"]', '{"action":"announce"}']) send(junk)
     socket.send(randomBytes(64))
@@ -80,7 +94,8 @@ export async function start(port = 0) {
       } catch {
         return send('what?')
       }
-      if (Array.isArray(message) && message[0] === 'REQ') for (const reply of nostrReplies(message[1], message[2])) send(reply)
+      if (Array.isArray(message) && message[0] === 'REQ')
+        for (const reply of nostrReplies(message[1], message[2])) send(reply)
       else if (message?.action === 'announce') for (const reply of trackerReplies(message)) send(reply)
     })
   })
