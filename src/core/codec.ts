@@ -1,3 +1,4 @@
+import {P2PError} from './errors.js'
 import type {DataPayload} from './types.js'
 
 /** How a value travels, so it arrives as the same type. */
@@ -24,7 +25,7 @@ export const encodeValue = async (value: DataPayload): Promise<{kind: ValueKind;
   return {kind: ValueKind.Json, bytes: encoder.encode(JSON.stringify(value))}
 }
 
-/** The value a receiver hands to the app; throws on bytes that do not decode as their kind. */
+/** The value a receiver hands to the app; throws a 'malformed' P2PError on bytes that do not decode as their kind. */
 export const decodeValue = (kind: number, bytes: Uint8Array): unknown => {
   switch (kind) {
     case ValueKind.Undefined:
@@ -32,12 +33,16 @@ export const decodeValue = (kind: number, bytes: Uint8Array): unknown => {
     case ValueKind.Text:
       return decoder.decode(bytes)
     case ValueKind.Json:
-      return JSON.parse(decoder.decode(bytes))
+      try {
+        return JSON.parse(decoder.decode(bytes))
+      } catch {
+        throw new P2PError('malformed', `a JSON value of ${bytes.byteLength} bytes that does not parse`)
+      }
     case ValueKind.Binary:
       return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
         ? bytes.buffer
         : bytes.slice().buffer
     default:
-      throw new Error(`unknown value kind ${kind}`)
+      throw new P2PError('malformed', `unknown value kind ${kind}`)
   }
 }

@@ -6,13 +6,15 @@
  *   Chunk  [1][nonce u32][index u32][last u8] payload
  *          chunk 0's payload opens with the message header:
  *          [total u32][id length u8][action id utf8][kind u8][meta length u32][meta json]
- *   Ack    [2][nonce u32][received u32][done u8]      receiver → sender, per chunk
- *   Refuse [3][nonce u32] reason utf8                  receiver → sender, message dropped
+ *   Ack    [2][nonce u32][received u32][done u8]      receiver → sender: bytes held, after every
+ *                                                      16th chunk (~1 MiB) and, done 1, when whole
+ *   Refuse [3][nonce u32] reason utf8 "code:text"      receiver → sender, message dropped
  *   Ping   [4][id u32]     Pong [5][id u32]
  *   Control [6] json                                    negotiation, media metadata, leave
  *   Keepalive [7]                                       sent only when the channel is otherwise idle
  *
- * Integers are big-endian. Nonces are per sender and per peer.
+ * Integers are big-endian. A sender numbers its messages with one counter for all its peers;
+ * a receiver keys them by the sending peer and the nonce.
  */
 export const FrameType = {Chunk: 1, Ack: 2, Refuse: 3, Ping: 4, Pong: 5, Control: 6, Keepalive: 7} as const
 
@@ -67,7 +69,11 @@ export const encodeChunk = (nonce: number, index: number, last: boolean, parts: 
   return bytes
 }
 
-/** The header that opens chunk 0 of a message. Throws on an id or metadata the wire cannot carry. */
+/**
+ * The header that opens chunk 0 of a message. It does not check sizes: callers keep the id
+ * within `maxActionIdBytes` (makeAction) and the total within `maxTotalBytes` (send). Throws
+ * only where JSON.stringify does (a BigInt or a cycle in the metadata).
+ */
 export const encodeMessageHeader = ({total, actionId, kind, meta}: MessageHeader): Uint8Array => {
   const id = encoder.encode(actionId)
   const metaBytes = meta === undefined ? new Uint8Array(0) : encoder.encode(JSON.stringify(meta))

@@ -17,10 +17,12 @@ import type {Metadata, PeerId} from './types.js'
 /**
  * Moving one action message to one peer: chunking, acknowledgement, progress, refusal.
  *
- * The receiver acknowledges every chunk with the bytes it holds, so the sender's progress
- * and promise reflect what actually arrived. A receiver that will not take a message
- * (over its size cap, malformed) refuses it by nonce: the sender stops sending and its
- * promise rejects with the reason. Nothing is ever silently truncated.
+ * The receiver acknowledges every `ackEvery` (16) chunks, about once per MiB, with the bytes
+ * it holds so far, and once more (done) when the whole message decoded: the sender's progress
+ * follows what actually arrived, and its promise resolves only on that last ack. Between acks
+ * the sender keeps writing; the outbox, not the acks, paces it. A receiver that will not take
+ * a message (over its size cap, malformed) refuses it by nonce: the sender stops sending and
+ * its promise rejects with the reason. Nothing is ever silently truncated.
  */
 
 type Outgoing = {
@@ -74,7 +76,7 @@ const join = (chunks: Uint8Array[], total: number) => {
 }
 
 /** Chunks per progress ack: 16 × 64 KiB = one ack per MiB received. */
-const ackEvery = 16
+export const ackEvery = 16
 
 const refusalCodes: P2PErrorCode[] = ['too-large', 'malformed']
 
