@@ -1,6 +1,7 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, joinedPeers} from './helpers/rooms.js'
-import {until} from './helpers/peers.js'
+import type {DataPayload} from '../src/core/index.js'
+import {leaveAndClose, joinedPeers} from './helpers/rooms.js'
+import {checked, rejection, until} from './helpers/peers.js'
 
 const bytes = (n: number) => Uint8Array.from({length: n}, (_, i) => (i * 31 + 7) & 255)
 
@@ -15,16 +16,16 @@ describe('actions', () => {
       expect(Object.keys(p.room.getPeers()).sort()).to.deep.equal(others)
       expect([...p.joins].sort()).to.deep.equal(others)
     }
-    await closeAll(peers)
+    await leaveAndClose(peers)
   })
 
   it('every kind of value arrives as its own type', async () => {
     const [a, b] = await joinedPeers(2)
     const [send] = a.room.makeAction('values')
     const received: unknown[] = []
-    b.room.makeAction('values')[1]((data: unknown) => received.push(data))
+    b.room.makeAction('values')[1](data => received.push(data))
     const blob = new Blob([bytes(1000)])
-    const values: unknown[] = [
+    const values: DataPayload[] = [
       'plain text ✓ with unicode 🎉',
       '',
       42,
@@ -51,14 +52,14 @@ describe('actions', () => {
     expect([...new Float32Array(binary[2]!)]).to.deep.equal([1.5, -2.25])
     expect([...new Uint8Array(binary[3]!)]).to.deep.equal([...bytes(16).subarray(4, 12)])
     expect([...new Uint8Array(binary[4]!)]).to.deep.equal([...bytes(1000)])
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('a targeted send reaches only its targets', async () => {
     const [a, b, c] = await joinedPeers(3)
     const got: Record<string, unknown[]> = {b: [], c: []}
-    b.room.makeAction('dm')[1]((data: unknown) => got.b!.push(data))
-    c.room.makeAction('dm')[1]((data: unknown) => got.c!.push(data))
+    b.room.makeAction('dm')[1](data => got.b!.push(data))
+    c.room.makeAction('dm')[1](data => got.c!.push(data))
     const [send] = a.room.makeAction('dm')
     await send('for b only', b.id)
     await send('for c in a list', [c.id])
@@ -66,7 +67,7 @@ describe('actions', () => {
     await until(() => got.b!.length === 2 && got.c!.length === 2, 'deliveries')
     expect(got.b).to.deep.equal(['for b only', 'for everyone'])
     expect(got.c).to.deep.equal(['for c in a list', 'for everyone'])
-    await closeAll([a, b, c])
+    await leaveAndClose([a, b, c])
   })
 
   it('5 MB of binary arrives whole, with metadata and progress on both sides ending at 1', async () => {
@@ -76,16 +77,21 @@ describe('actions', () => {
     const sendProgress: number[] = []
     const receiveProgress: [number, string, unknown][] = []
     let received: [ArrayBuffer, string, unknown] | undefined
-    const [, onData, onProgress] = b.room.makeAction('file')
-    onData((data: ArrayBuffer, peerId: string, metadata: unknown) => (received = [data, peerId, metadata]))
-    onProgress((fraction: number, peerId: string, metadata: unknown) =>
-      receiveProgress.push([fraction, peerId, metadata]),
+    const [, onData, onProgress] = b.room.makeAction<ArrayBuffer>('file')
+    onData((data, peerId, metadata) => (received = [data, peerId, metadata]))
+    onProgress((fraction, peerId, metadata) => receiveProgress.push([fraction, peerId, metadata]))
+    const [send] = a.room.makeAction<Uint8Array>('file')
+    // `checked`: were the expect below to fail inside the library's callback, `until` would
+    // fail the test at once with its message, instead of the send never settling.
+    await send(
+      payload,
+      null,
+      meta,
+      checked((fraction, peerId) => {
+        expect(peerId, 'progress names the receiving peer').to.equal(b.id)
+        sendProgress.push(fraction)
+      }),
     )
-    const [send] = a.room.makeAction('file')
-    await send(payload, null, meta, (fraction: number, peerId: string) => {
-      expect(peerId).to.equal(b.id)
-      sendProgress.push(fraction)
-    })
     await until(() => received, 'the file')
     const [data, from, metadata] = received!
     expect(from).to.equal(a.id)
@@ -95,24 +101,26 @@ describe('actions', () => {
     expect(sendProgress.length, 'an ack per MiB').to.be.greaterThan(4)
     expect(sendProgress.at(-1)).to.equal(1)
     expect(receiveProgress.at(-1)![0]).to.equal(1)
-    expect(receiveProgress.every(([, peerId, m]) => peerId === a.id && (m as any).name === 'big.bin')).to.equal(true)
+    expect(receiveProgress.every(([, peerId, m]) => peerId === a.id && (m as typeof meta).name === 'big.bin')).to.equal(
+      true,
+    )
     const ascending = (list: number[]) => list.every((v, i) => i === 0 || v >= list[i - 1]!)
     expect(ascending(sendProgress)).to.equal(true)
     expect(ascending(receiveProgress.map(([f]) => f))).to.equal(true)
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('two actions sent concurrently both arrive intact', async () => {
     const [a, b] = await joinedPeers(2)
     const got: Record<string, ArrayBuffer> = {}
-    b.room.makeAction('left')[1]((data: ArrayBuffer) => (got.left = data))
-    b.room.makeAction('right')[1]((data: ArrayBuffer) => (got.right = data))
+    b.room.makeAction<ArrayBuffer>('left')[1](data => (got.left = data))
+    b.room.makeAction<ArrayBuffer>('right')[1](data => (got.right = data))
     const left = bytes(1_500_000)
     const right = bytes(1_200_000).map(v => 255 - v)
     await Promise.all([a.room.makeAction('left')[0](left), a.room.makeAction('right')[0](right)])
     expect(new Uint8Array(got.left!)).to.deep.equal(left)
     expect(new Uint8Array(got.right!)).to.deep.equal(right)
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('makeAction is idempotent and offers named members as well as the tuple', async () => {
@@ -123,10 +131,10 @@ describe('actions', () => {
     expect(action.onMessage).to.equal(action[1])
     expect(action.onReceiveProgress).to.equal(action[2])
     const got: unknown[] = []
-    b.room.makeAction('same').onMessage((data: unknown) => got.push(data))
+    b.room.makeAction('same').onMessage(data => got.push(data))
     await action.send('named')
     expect(got).to.deep.equal(['named'])
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('messages that arrive before anyone listens are kept for the first listener', async () => {
@@ -134,9 +142,9 @@ describe('actions', () => {
     await a.room.makeAction('early')[0]('first')
     await a.room.makeAction('early')[0]('second')
     const got: unknown[] = []
-    b.room.makeAction('early')[1]((data: unknown) => got.push(data))
+    b.room.makeAction('early')[1](data => got.push(data))
     expect(got).to.deep.equal(['first', 'second'])
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('ping resolves to a round-trip time in milliseconds', async () => {
@@ -144,7 +152,7 @@ describe('actions', () => {
     const rtt = await a.room.ping(b.id)
     expect(rtt).to.be.a('number')
     expect(rtt).to.be.greaterThan(0)
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('a ping to a peer that leaves before answering rejects with its id', async () => {
@@ -152,13 +160,10 @@ describe('actions', () => {
     b.peer.window.RTCDataChannel.prototype.send = () => {} // b stops answering
     const pending = a.room.ping(b.id)
     b.peer.close()
-    const error = await pending.then(
-      () => undefined,
-      (e: any) => e,
-    )
+    const error = await rejection(pending)
     expect(error?.code).to.equal('peer-left')
-    expect(error.peerId).to.equal(b.id)
-    await closeAll([a])
+    expect(error?.peerId).to.equal(b.id)
+    await leaveAndClose([a])
   })
 
   it('the driver strategy connects peers over a pub/sub object the app brings', async () => {
@@ -166,9 +171,9 @@ describe('actions', () => {
     const bus = driverModule.createMemoryDriver()
     const peers = await joinedPeers(2, {driver: bus}, '/src/strategies/driver.ts')
     const got: unknown[] = []
-    peers[1]!.room.makeAction('x')[1]((data: unknown) => got.push(data))
+    peers[1]!.room.makeAction('x')[1](data => got.push(data))
     await peers[0]!.room.makeAction('x')[0]({over: 'driver'})
     expect(got).to.deep.equal([{over: 'driver'}])
-    await closeAll(peers)
+    await leaveAndClose(peers)
   })
 })

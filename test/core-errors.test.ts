@@ -1,27 +1,37 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, joinedPeers} from './helpers/rooms.js'
-import {openPeers, testConfig, uniqueRoom, until} from './helpers/peers.js'
+import type {JoinError, P2PError, PeerId} from '../src/core/index.js'
+import {roomTopicOf} from '../src/core/room.js'
+import {leaveAndClose, joinedPeers} from './helpers/rooms.js'
+import {openPeers, rejection, testConfig, uniqueRoom, until} from './helpers/peers.js'
 
-const rejection = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: any) => error,
-  )
+/**
+ * Counts the announces each peer publishes on a room's topic, listening as one more page of
+ * the origin would (the local strategy is BroadcastChannel).
+ */
+const watchAnnounces = async (appId: string, roomId: string) => {
+  const counts = new Map<PeerId, number>()
+  const channel = new BroadcastChannel(await roomTopicOf(appId, roomId))
+  channel.onmessage = ({data}) => {
+    const message = JSON.parse(data) as {t: string; peer: PeerId}
+    if (message.t === 'announce') counts.set(message.peer, (counts.get(message.peer) ?? 0) + 1)
+  }
+  return {count: (peerId: PeerId) => counts.get(peerId) ?? 0, close: () => channel.close()}
+}
 
 describe('bad input gets a clear error and loses nothing', () => {
   it('a missing or empty appId throws an invalid-config error that says what to pass', async () => {
     const [page] = await openPeers(1)
     const {joinRoom} = page!.lib
     for (const config of [{}, {appId: ''}, {appId: '   '}, undefined]) {
-      let error: any
+      let error: P2PError | undefined
       try {
-        joinRoom(config, 'lobby')
+        joinRoom(config as never, 'lobby')
       } catch (e) {
-        error = e
+        error = e as P2PError
       }
       expect(error?.name).to.equal('P2PError')
-      expect(error.code).to.equal('invalid-config')
-      expect(error.message).to.contain('appId')
+      expect(error!.code).to.equal('invalid-config')
+      expect(error!.message).to.contain('appId')
     }
     expect(() => joinRoom(testConfig, '')).to.throw(/room id/)
     page!.close()
@@ -29,7 +39,7 @@ describe('bad input gets a clear error and loses nothing', () => {
 
   it('a runtime without RTCPeerConnection is told to pass rtcPolyfill', async () => {
     const [page] = await openPeers(1)
-    ;(page!.window as any).RTCPeerConnection = undefined
+    Object.assign(page!.window, {RTCPeerConnection: undefined})
     expect(() => page!.lib.joinRoom(testConfig, uniqueRoom())).to.throw(/rtcPolyfill/)
     page!.close()
   })
@@ -39,37 +49,41 @@ describe('bad input gets a clear error and loses nothing', () => {
     expect(() => a.room.makeAction('x'.repeat(256))).to.throw(/at most 255/)
     expect(() => a.room.makeAction('')).to.throw(/non-empty/)
     expect(a.room.makeAction('x'.repeat(255))).to.exist
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('a send to a peer that is not in the room rejects with unknown-peer', async () => {
     const [a, b] = await joinedPeers(2)
     const error = await rejection(a.room.makeAction('dm')[0]('hi', 'nobody-is-called-this'))
-    expect(error.code).to.equal('unknown-peer')
-    expect(error.peerId).to.equal('nobody-is-called-this')
+    expect(error?.code).to.equal('unknown-peer')
+    expect(error?.peerId).to.equal('nobody-is-called-this')
     const pingError = await rejection(a.room.ping('nobody-is-called-this'))
-    expect(pingError.code).to.equal('unknown-peer')
-    await closeAll([a, b])
+    expect(pingError?.code).to.equal('unknown-peer')
+    await leaveAndClose([a, b])
   })
 
   it('a wrong password gives onJoinError on both sides and no connection', async () => {
     const [a, b] = await openPeers(2)
     const roomId = uniqueRoom()
-    const errors: any[] = []
-    const roomA = a!.lib.joinRoom({...testConfig, password: 'right', announceIntervalMs: 300}, roomId, (e: any) =>
-      errors.push(['a', e]),
-    )
-    const roomB = b!.lib.joinRoom({...testConfig, password: 'wrong', announceIntervalMs: 300}, roomId, (e: any) =>
-      errors.push(['b', e]),
-    )
+    const announces = await watchAnnounces(testConfig.appId, roomId)
+    const errors: ['a' | 'b', JoinError][] = []
+    // Announces every 300 ms without backing off, so each side hears the other again soon.
+    const config = {...testConfig, announceIntervalMs: 300, announceMaxIntervalMs: 300}
+    const roomA = a!.lib.joinRoom({...config, password: 'right'}, roomId, e => errors.push(['a', e]))
+    const roomB = b!.lib.joinRoom({...config, password: 'wrong'}, roomId, e => errors.push(['b', e]))
     await until(() => errors.length >= 2, 'both sides to report the password')
     for (const [side, details] of errors) {
       expect(details.appId).to.equal(testConfig.appId)
       expect(details.roomId).to.equal(roomId)
       expect(details.peerId).to.equal(side === 'a' ? b!.lib.selfId : a!.lib.selfId)
       expect(details.error).to.match(/password/)
+      expect(details.code).to.equal('bad-password')
     }
-    await new Promise(resolve => setTimeout(resolve, 1500))
+    // What could make a side report again is hearing the other announce again: wait for two
+    // more announces from each, then check nothing more was reported.
+    const seen = [a!.lib.selfId, b!.lib.selfId].map(id => [id, announces.count(id)] as const)
+    await until(() => seen.every(([id, n]) => announces.count(id) >= n + 2), 'two more announces from each side')
+    announces.close()
     expect(errors.length, 'each side reports once').to.equal(2)
     expect(Object.keys(roomA.getPeers())).to.deep.equal([])
     expect(Object.keys(roomB.getPeers())).to.deep.equal([])
@@ -83,9 +97,9 @@ describe('bad input gets a clear error and loses nothing', () => {
     const [a, b] = await openPeers(2)
     // Keep b's data channel so the test can write raw bytes on it, as a buggy or hostile peer would.
     const channels: RTCDataChannel[] = []
-    const proto = (b!.window as any).RTCPeerConnection.prototype
+    const proto = b!.window.RTCPeerConnection.prototype
     const create = proto.createDataChannel
-    proto.createDataChannel = function (...args: unknown[]) {
+    proto.createDataChannel = function (this: RTCPeerConnection, ...args: Parameters<typeof create>) {
       const channel = create.apply(this, args)
       channels.push(channel)
       return channel
@@ -93,8 +107,8 @@ describe('bad input gets a clear error and loses nothing', () => {
     const roomId = uniqueRoom()
     const roomA = a!.lib.joinRoom(testConfig, roomId)
     const roomB = b!.lib.joinRoom(testConfig, roomId)
-    const errors: any[] = []
-    roomA.onError((e: any) => errors.push(e))
+    const errors: P2PError[] = []
+    roomA.onError(e => errors.push(e))
     await until(() => roomA.getPeers()[b!.lib.selfId] && channels[0]?.readyState === 'open', 'connection')
     const raw = channels[0]!
     raw.send(new Uint8Array([99, 1, 2])) // unknown frame type
@@ -123,17 +137,17 @@ describe('bad input gets a clear error and loses nothing', () => {
     const roomId = uniqueRoom()
     const roomA = a!.lib.joinRoom(testConfig, roomId)
     const roomB = b!.lib.joinRoom({...testConfig, maxMessageSize: 100_000}, roomId)
-    const reports: any[] = []
-    roomB.onError((e: any) => reports.push(e))
+    const reports: P2PError[] = []
+    roomB.onError(e => reports.push(e))
     await until(() => roomA.getPeers()[b!.lib.selfId], 'connection')
     const got: unknown[] = []
     roomB.makeAction('blob')[1]((data: unknown) => got.push(data))
     const error = await rejection(roomA.makeAction('blob')[0](new Uint8Array(1_000_000)))
-    expect(error.code).to.equal('too-large')
-    expect(error.peerId).to.equal(b!.lib.selfId)
-    expect(error.message).to.contain('maxMessageSize')
+    expect(error?.code).to.equal('too-large')
+    expect(error?.peerId).to.equal(b!.lib.selfId)
+    expect(error?.message).to.contain('maxMessageSize')
     expect(reports.map(r => r.code)).to.deep.equal(['too-large'])
-    expect(reports[0].peerId).to.equal(a!.lib.selfId)
+    expect(reports[0]!.peerId).to.equal(a!.lib.selfId)
     await roomA.makeAction('blob')[0](new Uint8Array(50_000))
     expect(got.length).to.equal(1)
     expect((got[0] as ArrayBuffer).byteLength).to.equal(50_000)
@@ -146,8 +160,8 @@ describe('bad input gets a clear error and loses nothing', () => {
   it('metadata too large for one frame rejects with a message saying so', async () => {
     const [a, b] = await joinedPeers(2)
     const error = await rejection(a.room.makeAction('m')[0]('x', null, {blob: 'y'.repeat(100_000)}))
-    expect(error.code).to.equal('too-large')
-    expect(error.message).to.contain('metadata')
-    await closeAll([a, b])
+    expect(error?.code).to.equal('too-large')
+    expect(error?.message).to.contain('metadata')
+    await leaveAndClose([a, b])
   })
 })

@@ -1,6 +1,10 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, joinedPeers} from './helpers/rooms.js'
-import {openPeers, testConfig, uniqueRoom, until} from './helpers/peers.js'
+import type {SignalingDriver} from '../src/strategies/driver.js'
+import {leaveAndClose, joinedPeers} from './helpers/rooms.js'
+import {openPeers, rejection, testConfig, uniqueRoom, until} from './helpers/peers.js'
+
+/** Bigger than a local data channel moves before the test acts: still in flight when it does. */
+const inFlightBytes = 64 * 1024 * 1024
 
 describe('room lifecycle', () => {
   it('joinRoom returns the same room for the same app and room until it is left', async () => {
@@ -24,22 +28,32 @@ describe('room lifecycle', () => {
 
   it('a peer that leaves is seen leaving promptly, and its pending sends reject with its id', async () => {
     const [a, b, c] = await joinedPeers(3)
+    const progress: number[] = []
+    const sending = a.room.makeAction('big')[0](new Uint8Array(inFlightBytes), b.id, undefined, f => progress.push(f))
+    const pending = rejection(sending)
+    await until(() => progress.length, 'the send to b to be under way')
     await b.room.leave()
+    const error = await pending
+    expect(progress.at(-1), 'the send was still pending when b left').to.be.below(1)
+    expect(error?.code).to.equal('peer-left')
+    expect(error?.peerId).to.equal(b.id)
     await until(() => a.leaves.includes(b.id) && c.leaves.includes(b.id), 'a and c to see b leave')
     expect(Object.keys(a.room.getPeers())).to.deep.equal([c.id])
-    await closeAll([a, c])
+    await leaveAndClose([a, c])
     b.peer.close()
   })
 
   it('leaving and rejoining five times works and leaks no connections', async () => {
     const [a, b] = await joinedPeers(2)
     const roomId = uniqueRoom('rejoin')
-    const connections: RTCPeerConnection[] = []
+    // Both ends of every round's connection: b's to a, and a's to b.
+    const connections: {side: string; pc: RTCPeerConnection}[] = []
     const roomA = a.peer.lib.joinRoom(testConfig, roomId)
     for (let round = 0; round < 5; round++) {
       const roomB = b.peer.lib.joinRoom(testConfig, roomId)
       await until(() => roomB.getPeers()[a.id] && roomA.getPeers()[b.id], `round ${round} to connect`)
-      connections.push(roomB.getPeers()[a.id])
+      connections.push({side: `b's to a, round ${round}`, pc: roomB.getPeers()[a.id]!})
+      connections.push({side: `a's to b, round ${round}`, pc: roomA.getPeers()[b.id]!})
       const got: unknown[] = []
       roomA.makeAction('round')[1]((n: unknown) => got.push(n))
       await roomB.makeAction('round')[0](round)
@@ -47,28 +61,28 @@ describe('room lifecycle', () => {
       await roomB.leave()
       await until(() => !roomA.getPeers()[b.id], `round ${round}: a to see b leave`)
     }
-    expect(connections.every(pc => pc.connectionState === 'closed')).to.equal(true)
+    expect(new Set(connections.map(({pc}) => pc)).size, 'a new connection each round').to.equal(10)
+    const open = connections.filter(({pc}) => pc.connectionState !== 'closed').map(({side}) => side)
+    expect(open, 'connections left open').to.deep.equal([])
     expect(Object.keys(roomA.getPeers())).to.deep.equal([])
     await roomA.leave()
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('a page closed abruptly is seen leaving, and a send to it rejects naming the peer', async () => {
     const [a, b] = await joinedPeers(2)
     const [send] = a.room.makeAction('big')
     b.room.makeAction('big')
-    const pending = send(new Uint8Array(30 * 1024 * 1024))
-    await new Promise(resolve => setTimeout(resolve, 50))
+    const progress: number[] = []
+    const pending = rejection(send(new Uint8Array(inFlightBytes), null, undefined, f => progress.push(f)))
+    await until(() => progress.length, 'the send to be under way')
     b.peer.close() // the iframe is removed, as a tab is closed
-    const error = await pending.then(
-      () => undefined,
-      (e: any) => e,
-    )
+    const error = await pending
     expect(error, 'the send must reject').to.exist
-    expect(error.code).to.equal('peer-left')
-    expect(error.peerId).to.equal(b.id)
+    expect(error?.code).to.equal('peer-left')
+    expect(error?.peerId).to.equal(b.id)
     await until(() => a.leaves.includes(b.id), 'a to see b leave')
-    await closeAll([a])
+    await leaveAndClose([a])
   })
 
   it('a peer that goes silent without leaving is dropped after peerTimeoutMs', async () => {
@@ -77,7 +91,7 @@ describe('room lifecycle', () => {
     b.peer.window.RTCDataChannel.prototype.send = () => {}
     expect(a.leaves).to.deep.equal([])
     await until(() => a.leaves.includes(b.id), 'a to drop the silent peer', 15_000)
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('a peer joining later gets the stream an app sends in onPeerJoin', async () => {
@@ -85,11 +99,11 @@ describe('room lifecycle', () => {
     const roomId = uniqueRoom()
     const roomA = a!.lib.joinRoom(testConfig, roomId)
     const stream = await a!.window.navigator.mediaDevices.getUserMedia({video: true})
-    roomA.onPeerJoin((peerId: string) => roomA.addStream(stream, peerId, {kind: 'camera'}))
+    roomA.onPeerJoin(peerId => roomA.addStream(stream, peerId, {kind: 'camera'}))
     const [b] = await openPeers(1)
     const roomB = b!.lib.joinRoom(testConfig, roomId)
     let got: [MediaStream, string, unknown] | undefined
-    roomB.onPeerStream((s: MediaStream, peerId: string, meta: unknown) => (got = [s, peerId, meta]))
+    roomB.onPeerStream((s, peerId, meta) => (got = [s, peerId, meta]))
     await until(() => got, 'the late joiner to get the stream')
     expect(got![1]).to.equal(a!.lib.selfId)
     expect(got![2]).to.deep.equal({kind: 'camera'})
@@ -106,47 +120,52 @@ describe('connection config', () => {
   it('turnConfig is added to the default STUN servers, and rtcConfig.iceServers replaces them', async () => {
     const turn = {urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'p'}
     const [a, b] = await joinedPeers(2, {rtcConfig: undefined, turnConfig: [turn]})
-    const servers = (a.room.getPeers()[b.id] as RTCPeerConnection).getConfiguration().iceServers!
+    const servers = a.room.getPeers()[b.id]!.getConfiguration().iceServers!
     expect(servers.some(s => String(s.urls).includes('stun:'))).to.equal(true)
     expect(servers.some(s => String(s.urls).includes('turn:127.0.0.1'))).to.equal(true)
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
     const [c, d] = await joinedPeers(2, {rtcConfig: {iceServers: []}, turnConfig: [turn]})
-    expect((c.room.getPeers()[d.id] as RTCPeerConnection).getConfiguration().iceServers).to.deep.equal([])
-    await closeAll([c, d])
+    expect(c.room.getPeers()[d.id]!.getConfiguration().iceServers).to.deep.equal([])
+    await leaveAndClose([c, d])
   })
 })
 
 describe('signaling over unreliable relays', () => {
   it('every signaling message delivered twice (as with redundant relays) still gives one working connection', async () => {
     const handlers = new Map<string, Set<(data: string) => void>>()
-    const twice = {
-      on: (topic: string, h: (d: string) => void) =>
-        (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
-      off: (topic: string, h: (d: string) => void) => handlers.get(topic)?.delete(h),
-      emit: (topic: string, data: string) => {
-        for (const h of [...(handlers.get(topic) ?? [])]) for (let i = 0; i < 2; i++) setTimeout(() => h(data), i * 5)
+    const deliveries = {scheduled: 0, done: 0}
+    const twice: SignalingDriver = {
+      on: (topic, h) => void (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
+      off: (topic, h) => void handlers.get(topic)?.delete(h),
+      emit: (topic, data) => {
+        for (const h of [...(handlers.get(topic) ?? [])])
+          for (let i = 0; i < 2; i++) {
+            deliveries.scheduled++
+            setTimeout(() => (deliveries.done++, h(data)), i * 5)
+          }
       },
     }
     const peers = await joinedPeers(3, {driver: twice}, '/src/strategies/driver.ts')
-    await new Promise(resolve => setTimeout(resolve, 500))
+    // Every copy sent so far (the second offer and answer of each pair included) has arrived.
+    const sent = deliveries.scheduled
+    await until(() => deliveries.done >= sent, 'every duplicate delivered')
     for (const p of peers) {
       expect(p.joins.length, 'each peer joins once').to.equal(2)
       expect(p.leaves).to.deep.equal([])
     }
     const got: unknown[] = []
-    peers[2]!.room.makeAction('x')[1]((d: unknown) => got.push(d))
+    peers[2]!.room.makeAction('x')[1](d => got.push(d))
     await peers[0]!.room.makeAction('x')[0]('once')
     expect(got).to.deep.equal(['once'])
-    await closeAll(peers)
+    await leaveAndClose(peers)
   })
 
   it('garbage on the signaling topics is ignored', async () => {
     const handlers = new Map<string, Set<(data: string) => void>>()
-    const noisy = {
-      on: (topic: string, h: (d: string) => void) =>
-        (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
-      off: (topic: string, h: (d: string) => void) => handlers.get(topic)?.delete(h),
-      emit: (topic: string, data: string) => {
+    const noisy: SignalingDriver = {
+      on: (topic, h) => void (handlers.get(topic) ?? handlers.set(topic, new Set()).get(topic)!).add(h),
+      off: (topic, h) => void handlers.get(topic)?.delete(h),
+      emit: (topic, data) => {
         const garbage = [
           'not json',
           '{"t":"offer"}',
@@ -157,16 +176,16 @@ describe('signaling over unreliable relays', () => {
           '{"t":"answer","peer":"zzzzzzzzzzzzzzzzzzzz","sealed":"x"}',
         ]
         for (const h of [...(handlers.get(topic) ?? [])]) {
-          for (const g of garbage) h(g as string)
+          for (const g of garbage) h(g)
           setTimeout(() => h(data))
         }
       },
     }
     const peers = await joinedPeers(2, {driver: noisy}, '/src/strategies/driver.ts')
     const got: unknown[] = []
-    peers[1]!.room.makeAction('x')[1]((d: unknown) => got.push(d))
+    peers[1]!.room.makeAction('x')[1](d => got.push(d))
     await peers[0]!.room.makeAction('x')[0]('through the noise')
     expect(got).to.deep.equal(['through the noise'])
-    await closeAll(peers)
+    await leaveAndClose(peers)
   })
 })

@@ -1,5 +1,5 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, joinedPeers, type Joined} from './helpers/rooms.js'
+import {leaveAndClose, joinedPeers, type Joined} from './helpers/rooms.js'
 import {until} from './helpers/peers.js'
 
 const camera = (p: Joined, constraints: MediaStreamConstraints = {video: true, audio: true}) =>
@@ -41,7 +41,7 @@ describe('media', () => {
     const video = await playing(b, remote)
     expect(video.videoWidth).to.be.greaterThan(0)
     for (const t of stream.getTracks()) t.stop()
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('a track added to a stream later carries its own metadata', async () => {
@@ -63,7 +63,7 @@ describe('media', () => {
     expect(remoteStream.id).to.equal(stream.id)
     mic.stop()
     for (const t of stream.getTracks()) t.stop()
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('replaceTrack swaps what the far side sees without renegotiating', async () => {
@@ -82,7 +82,7 @@ describe('media', () => {
     expect(pc.localDescription!.sdp).to.equal(before)
     smaller.stop()
     for (const t of stream.getTracks()) t.stop()
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('removeTrack and removeStream end the tracks on the far side', async () => {
@@ -98,7 +98,7 @@ describe('media', () => {
     a.room.removeStream(stream)
     await until(() => remote!.getTracks().length === 0, 'the video track to go')
     for (const t of stream.getTracks()) t.stop()
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 
   it('both sides adding streams at the same moment is glare-free', async () => {
@@ -118,6 +118,6 @@ describe('media', () => {
     expect(data).to.deep.equal(['channel still fine'])
     for (const t of streamA.getTracks()) t.stop()
     for (const t of streamB.getTracks()) t.stop()
-    await closeAll([a, b])
+    await leaveAndClose([a, b])
   })
 })
