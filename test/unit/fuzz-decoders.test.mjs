@@ -5,6 +5,7 @@
 // (MalformedFrame, P2PError), never anything else; each case finishes quickly; and no case
 // grows memory by more than a small multiple of its input, so a length field cannot make a
 // decoder allocate what the input does not contain.
+// FUZZ_RUNS=200000 node --test test/unit/fuzz-decoders.test.mjs runs longer (cases per property).
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import v8 from 'node:v8'
