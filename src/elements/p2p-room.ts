@@ -1,12 +1,12 @@
 import {LitElement, css, html} from 'lit'
-import {P2PError, errorMessage} from '../core/errors.js'
+import {P2PError, type P2PErrorCode, errorMessage} from '../core/errors.js'
 import {selfId as pageId} from '../core/ids.js'
 import type {BaseRoomConfig, DataPayload, Metadata, PeerId, Room, TargetPeers} from '../core/types.js'
 import {errorDetail, fire} from './events.js'
 import {type RoomListener, type Subscription, joinShared} from './fan-out.js'
 import {events} from './names.js'
 import {property} from './property.js'
-import {defaultStrategy, isStrategyName, loadStrategy} from './strategies.js'
+import {type StrategyModule, defaultStrategy, isStrategyName, loadStrategy} from './strategies.js'
 
 /** What a child element (`<p2p-action>`, `<p2p-file-send>`) hears of one named action. */
 export type ActionListener = {
@@ -231,29 +231,37 @@ export class P2PRoom extends LitElement {
 
   async #join(generation: number, key: string, config: BaseRoomConfig, roomId: string) {
     const strategy = this.#strategyName
+    let module: StrategyModule
+    try {
+      module = await loadStrategy(strategy)
+    } catch (error) {
+      // An unknown name is a config mistake; a strategy that does not load is the network's.
+      return this.#joinFailed(generation, error, isStrategyName(strategy) ? 'strategy' : 'invalid-config')
+    }
+    if (generation !== this.#generation) return
     let subscription: Subscription
     try {
-      const module = await loadStrategy(strategy)
-      if (generation !== this.#generation) return
       subscription = joinShared(module.joinRoom, config, roomId, this.#listener)
     } catch (error) {
-      if (generation !== this.#generation) return
-      const failure =
-        error instanceof P2PError
-          ? error
-          : new P2PError(isStrategyName(strategy) ? 'strategy' : 'invalid-config', errorMessage(error))
-      fire(this, events.error, errorDetail(failure))
-      for (const waiter of this.#waiters.splice(0)) waiter.reject(failure)
-      return
+      // joinRoom throws only for what it was given (strategies report network trouble through onError).
+      return this.#joinFailed(generation, error, 'invalid-config')
     }
     for (const name of this.#actions.keys()) subscription.bindAction(name)
 
-    const room = subscription.coreRoom
+    const {coreRoom} = subscription
     this.#joined = {key, config: this.config, subscription, appId: config.appId, roomId, strategy}
-    this.peers = Object.keys(room.getPeers())
+    this.peers = Object.keys(coreRoom.getPeers())
     this.joined = true
-    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: pageId, room})
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve(room)
+    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: pageId, room: coreRoom})
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve(coreRoom)
+  }
+
+  /** Reports a join that failed (as a P2PError; `code` for errors that have none) and rejects the waiters. */
+  #joinFailed(generation: number, error: unknown, code: P2PErrorCode) {
+    if (generation !== this.#generation) return
+    const failure = error instanceof P2PError ? error : new P2PError(code, errorMessage(error))
+    fire(this, events.error, errorDetail(failure))
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(failure)
   }
 
   #leave(joined: Joined) {

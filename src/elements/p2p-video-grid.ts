@@ -1,6 +1,7 @@
 import {css, html, nothing} from 'lit'
 import {state} from 'lit/decorators.js'
 import {repeat} from 'lit/directives/repeat.js'
+import {errorMessage} from '../core/errors.js'
 import type {PeerId} from '../core/types.js'
 import {fire} from './events.js'
 import {events} from './names.js'
@@ -204,9 +205,9 @@ export class P2PVideoGrid extends RoomView {
 
   /** Sends our stream to one peer, or to all peers now in the room. */
   #share(peerId?: PeerId) {
-    const room = this.coreRoom
-    if (!room || !this.#local) return
-    for (const sent of room.addStream(this.#local, peerId)) sent.catch(() => {}) // a peer that left is no error
+    const coreRoom = this.coreRoom
+    if (!coreRoom || !this.#local) return
+    for (const sent of coreRoom.addStream(this.#local, peerId)) sent.catch(() => {}) // a peer that left is no error
   }
 
   async #acquire() {
@@ -232,7 +233,8 @@ export class P2PVideoGrid extends RoomView {
       this.message = ''
       this.#setLocal(stream, true)
     } catch (error) {
-      this.#mediaError(error as Error, mediaMessage(error as Error, what))
+      const failure = error instanceof Error ? error : new Error(errorMessage(error))
+      this.#mediaError(failure, mediaMessage(failure, what))
     } finally {
       this.#acquiring = false
     }
@@ -246,9 +248,9 @@ export class P2PVideoGrid extends RoomView {
   #setLocal(stream: MediaStream | undefined, owned = false) {
     const old = this.#local
     if (old === stream) return
-    const room = this.coreRoom
+    const coreRoom = this.coreRoom
     if (old) {
-      room?.removeStream(old)
+      coreRoom?.removeStream(old)
       if (this.#ownsLocal) for (const track of old.getTracks()) track.stop()
     }
     this.#local = stream

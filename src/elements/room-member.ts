@@ -89,7 +89,8 @@ export class RoomMember extends LitElement {
     this.#link(undefined)
   }
 
-  protected override updated(changed: PropertyValues) {
+  // Before rendering, so what a relink changes (state of the subclass) renders in this update.
+  protected override willUpdate(changed: PropertyValues) {
     if (changed.has('room') && this.room && !warnedAboutRoomAttribute) {
       warnedAboutRoomAttribute = true
       console.warn(
