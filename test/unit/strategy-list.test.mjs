@@ -90,3 +90,30 @@ test("the README's strategy table has one row per strategy, in list order", () =
   const rows = [...section.matchAll(/^\| `([a-z]+)`/gm)].map(([, name]) => name)
   assert.deepEqual(rows, strategyNames)
 })
+
+test("the README's install table names exactly the optional peer dependencies, by strategy in list order", () => {
+  const section = read('README.md')
+    .split(/^## Install$/m)[1]
+    .split(/^## /m)[0]
+  const rows = [...section.matchAll(/^\| `([a-z]+)` +\|(.*)\|$/gm)].map(([, name, cell]) => [
+    name,
+    [...cell.matchAll(/`([^`]+)`/g)].map(([, pkg]) => pkg),
+  ])
+  const named = rows.map(([name]) => name)
+  assert.deepEqual(
+    named,
+    strategyNames.filter(name => named.includes(name)),
+    'rows are strategies, in list order',
+  )
+  const packages = rows.flatMap(([, pkgs]) => pkgs).sort()
+  const optional = Object.keys(pkg.peerDependencies ?? {}).filter(dep => pkg.peerDependenciesMeta?.[dep]?.optional)
+  assert.deepEqual(packages, optional.sort())
+  for (const dep of optional) {
+    assert.equal(pkg.dependencies?.[dep], undefined, `${dep} is not also a dependency`)
+    assert.equal(
+      pkg.devDependencies?.[dep],
+      pkg.peerDependencies[dep],
+      `${dep}: tests build against the declared range`,
+    )
+  }
+})
