@@ -36,17 +36,52 @@ export const defaultStrategy: StrategyName = 'nostr'
 
 export const strategyNames = Object.keys(strategies) as StrategyName[]
 
+/**
+ * What a strategy needs installed besides this package (its optional peer dependencies; the
+ * README's "Install" table). The CDN bundles carry these; an npm app installs the ones it uses.
+ */
+export const strategyPackages: Partial<Record<StrategyName, readonly string[]>> = {
+  mqtt: ['mqtt'],
+  supabase: ['@supabase/supabase-js'],
+  firebase: ['firebase'],
+  ipfs: [
+    'libp2p',
+    '@libp2p/websockets',
+    '@chainsafe/libp2p-noise',
+    '@chainsafe/libp2p-yamux',
+    '@libp2p/identify',
+    '@libp2p/gossipsub',
+    '@multiformats/multiaddr',
+  ],
+}
+
+/** How Node, browsers and bundlers say a module was not found; each quotes the specifier. */
+const notFound = /cannot find|could not resolve|failed to resolve|not found|bare specifier|does not resolve/i
+
+/** Whether `error` says the package `pkg` (or a subpath of it, like `firebase/app`) is not installed. */
+const namesMissing = (error: unknown, pkg: string) =>
+  notFound.test(errorMessage(error)) &&
+  new RegExp(`["'“]${pkg.replaceAll('.', '\\.')}(/[^"'”]*)?["'”]`).test(errorMessage(error))
+
 export const isStrategyName = (name: string): name is StrategyName => Object.hasOwn(strategies, name)
 
 /**
  * Loads a strategy module by name. An unknown name is an `invalid-config` P2PError naming the
- * valid values; a module that fails to load is a `strategy` P2PError saying what failed.
+ * valid values; a module that cannot load because its SDK is not installed is a
+ * `missing-dependency` P2PError saying what to install; any other failure is a `strategy`
+ * P2PError saying what failed.
  */
 export const loadStrategy = async (name: string): Promise<StrategyModule> => {
   if (!isStrategyName(name)) throw invalidConfig(`unknown strategy "${name}"; use one of: ${strategyNames.join(', ')}`)
   try {
     return await strategies[name]()
   } catch (error) {
+    const packages = strategyPackages[name] ?? []
+    if (packages.some(pkg => namesMissing(error, pkg)))
+      throw new P2PError(
+        'missing-dependency',
+        `p2p-elements: the ${name} strategy needs ${packages.join(', ')}: npm install ${packages.join(' ')}`,
+      )
     throw new P2PError(
       'strategy',
       `p2p-elements: could not load the "${name}" strategy: ${errorMessage(error)}. With the bundle, serve its chunks/ folder next to p2p-elements.js; or pick another strategy: ${strategyNames.join(', ')}`,

@@ -3,12 +3,13 @@
 // `import()`s the bundle splits on, the docs of <p2p-room>'s attribute) is checked here:
 // the same names, in the same order. Run after the build: node --test test/unit/strategy-list.test.mjs
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {test} from 'node:test'
 
 const root = new URL('../../', import.meta.url)
 const read = path => readFileSync(new URL(path, root), 'utf8')
-const {strategies, strategyNames, defaultStrategy, loadStrategy} = await import(
+const {strategies, strategyNames, strategyPackages, defaultStrategy, loadStrategy} = await import(
   new URL('dist/lib/elements/strategies.js', root)
 )
 const pkg = JSON.parse(read('package.json'))
@@ -91,7 +92,7 @@ test("the README's strategy table has one row per strategy, in list order", () =
   assert.deepEqual(rows, strategyNames)
 })
 
-test("the README's install table names exactly the optional peer dependencies, by strategy in list order", () => {
+test("the README's install table, package.json and the loader agree on what each strategy needs", () => {
   const section = read('README.md')
     .split(/^## Install$/m)[1]
     .split(/^## /m)[0]
@@ -99,21 +100,53 @@ test("the README's install table names exactly the optional peer dependencies, b
     name,
     [...cell.matchAll(/`([^`]+)`/g)].map(([, pkg]) => pkg),
   ])
-  const named = rows.map(([name]) => name)
+  assert.deepEqual(rows, Object.entries(strategyPackages), 'README rows = strategyPackages, in list order')
   assert.deepEqual(
-    named,
-    strategyNames.filter(name => named.includes(name)),
-    'rows are strategies, in list order',
+    Object.keys(strategyPackages),
+    strategyNames.filter(name => name in strategyPackages),
   )
-  const packages = rows.flatMap(([, pkgs]) => pkgs).sort()
+  const needed = Object.values(strategyPackages).flat().sort()
   const optional = Object.keys(pkg.peerDependencies ?? {}).filter(dep => pkg.peerDependenciesMeta?.[dep]?.optional)
-  assert.deepEqual(packages, optional.sort())
-  for (const dep of optional) {
+  assert.deepEqual(optional.sort(), needed, 'the optional peer dependencies are exactly what the strategies need')
+  for (const dep of needed) {
     assert.equal(pkg.dependencies?.[dep], undefined, `${dep} is not also a dependency`)
     assert.equal(
       pkg.devDependencies?.[dep],
       pkg.peerDependencies[dep],
       `${dep}: tests build against the declared range`,
     )
+  }
+})
+
+test('without its SDK, a strategy loads (and reports at connect) or fails with missing-dependency naming it', () => {
+  // A child Node whose resolver cannot find the optional packages, as in an app that did not install them.
+  const hidden = Object.values(strategyPackages).flat()
+  const hook = `data:text/javascript,${encodeURIComponent(`
+    const hidden = ${JSON.stringify(hidden)}
+    export async function resolve(specifier, context, next) {
+      if (hidden.some(pkg => specifier === pkg || specifier.startsWith(pkg + '/'))) {
+        const error = new Error("Cannot find package '" + specifier + "' imported from " + context.parentURL)
+        error.code = 'ERR_MODULE_NOT_FOUND'
+        throw error
+      }
+      return next(specifier, context)
+    }`)}`
+  const script = `
+    import {register} from 'node:module'
+    register(${JSON.stringify(hook)})
+    const {loadStrategy, strategyPackages} = await import(${JSON.stringify(String(new URL('dist/lib/elements/strategies.js', root)))})
+    const results = {}
+    for (const name of Object.keys(strategyPackages))
+      results[name] = await loadStrategy(name).then(
+        () => ({loaded: true}),
+        error => ({code: error.code, message: error.message}),
+      )
+    console.log(JSON.stringify(results))`
+  const results = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], {encoding: 'utf8'}))
+  for (const [name, packages] of Object.entries(strategyPackages)) {
+    const result = results[name]
+    if (result.loaded) continue
+    assert.equal(result.code, 'missing-dependency', `${name}: ${result.message}`)
+    assert.match(result.message, new RegExp(`npm install ${packages.join(' ')}`))
   }
 })
