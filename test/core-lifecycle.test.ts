@@ -38,14 +38,15 @@ describe('room lifecycle', () => {
     const roomA = a.peer.lib.joinRoom(testConfig, roomId)
     for (let round = 0; round < 5; round++) {
       const roomB = b.peer.lib.joinRoom(testConfig, roomId)
-      await until(() => roomB.getPeers()[a.id] && roomA.getPeers()[b.id], `round ${round} to connect`)
-      connections.push(roomB.getPeers()[a.id])
+      // a's page already holds its default identity in another room, so this room has its own id.
+      await until(() => roomB.getPeers()[roomA.selfId] && roomA.getPeers()[roomB.selfId], `round ${round} to connect`)
+      connections.push(roomB.getPeers()[roomA.selfId])
       const got: unknown[] = []
       roomA.makeAction('round')[1]((n: unknown) => got.push(n))
       await roomB.makeAction('round')[0](round)
       expect(got).to.deep.equal([round])
       await roomB.leave()
-      await until(() => !roomA.getPeers()[b.id], `round ${round}: a to see b leave`)
+      await until(() => !roomA.getPeers()[roomB.selfId], `round ${round}: a to see b leave`)
     }
     expect(connections.every(pc => pc.connectionState === 'closed')).to.equal(true)
     expect(Object.keys(roomA.getPeers())).to.deep.equal([])
