@@ -12,6 +12,14 @@ export type ActionListener = {
   progress?: (fraction: number, peerId: PeerId, metadata?: Metadata) => void
 }
 
+/** `p2p-peer-verify`'s detail: a peer asking to join, and the credentials it sent. Cancel the event to refuse it. */
+export type PeerVerifyDetail = {peerId: PeerId; credentials: unknown}
+declare global {
+  interface HTMLElementEventMap {
+    'p2p-peer-verify': CustomEvent<PeerVerifyDetail>
+  }
+}
+
 type Joined = {key: string; config: object | undefined; room: Room; appId: string; roomId: string; strategy: string}
 type Waiter = {resolve: (room: Room) => void; reject: (error: Error) => void}
 
@@ -39,6 +47,7 @@ const boundActions = new WeakMap<Room, Set<string>>()
  * @fires {CustomEvent<StreamDetail>} p2p-stream - A peer sent a media stream: `{stream, peerId, metadata}`.
  * @fires {CustomEvent<TrackDetail>} p2p-track - A peer sent a media track: `{track, stream, peerId, metadata}`.
  * @fires {CustomEvent<JoinErrorDetail>} p2p-join-error - A peer could not be joined (e.g. wrong password): `{appId, roomId, peerId, error}`.
+ * @fires {CustomEvent<PeerVerifyDetail>} p2p-peer-verify - A peer asks to join, before it connects: `{peerId, credentials}`; `preventDefault()` refuses it (it gets a `rejected` join error).
  * @fires {CustomEvent<ErrorDetail>} p2p-error - Unknown strategy, a strategy that failed to load, bad config, malformed or oversized messages: `{error, message, code?, peerId?}`.
  */
 export class P2PRoom extends LitElement {
@@ -72,6 +81,12 @@ export class P2PRoom extends LitElement {
    */
   @property({attribute: false}) config?: Partial<BaseRoomConfig> & Record<string, unknown>
 
+  /**
+   * The gate (`config.verify`): `(peerId, credentials) => boolean | Promise<boolean>`, asked
+   * before each peer may connect; then `p2p-peer-verify` fires, and cancelling it refuses too.
+   */
+  @property({attribute: false}) verify?: (peerId: PeerId, credentials: unknown) => boolean | Promise<boolean>
+
   /** True while in a room. Read-only; reflected as an attribute for CSS (`p2p-room[joined]`). */
   @property({attribute: attributes.joined, type: Boolean, reflect: true}) joined = false
   /** Ids of the peers currently connected, kept current. Read-only. */
@@ -79,9 +94,20 @@ export class P2PRoom extends LitElement {
   /** The core `Room` while joined (for makeAction, addStream, ping...), else undefined. Read-only. */
   @property({attribute: false}) instance?: Room
 
-  /** This page's peer id, the same in every room. */
+  /** The peer id this room uses: the page's `selfId` unless another room holds it or `config.identity` pins one. */
   get selfId(): PeerId {
-    return pageId
+    return this.instance?.selfId ?? pageId
+  }
+
+  async #verify(peerId: PeerId, credentials: unknown): Promise<boolean> {
+    if (this.verify && !(await this.verify(peerId, credentials))) return false
+    const event = new CustomEvent('p2p-peer-verify', {
+      detail: {peerId, credentials},
+      cancelable: true,
+      bubbles: true,
+      composed: true,
+    })
+    return this.dispatchEvent(event)
   }
 
   /** Media streams peers are sending now, by peer id (kept so late-connecting children see them). */
@@ -216,7 +242,8 @@ export class P2PRoom extends LitElement {
     try {
       const module = await loadStrategy(strategy)
       if (generation !== this.#generation) return
-      room = module.joinRoom(config, roomId, details => {
+      const verify = (peerId: PeerId, credentials: unknown) => this.#verify(peerId, credentials)
+      room = module.joinRoom({verify, ...config}, roomId, details => {
         for (const element of sharers.get(room) ?? []) fire(element, events.joinError, details)
       })
     } catch (error) {
@@ -235,7 +262,7 @@ export class P2PRoom extends LitElement {
     this.instance = room
     this.peers = Object.keys(room.getPeers())
     this.joined = true
-    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: pageId, room})
+    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: room.selfId, room})
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(room)
   }
 
