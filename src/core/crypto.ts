@@ -43,29 +43,32 @@ export const deriveKey = (appId: string, roomId: string, password = ''): Promise
   if (cached) return cached
   const salt = encoder.encode(`p2p-elements\u0000${appId}\u0000${roomId}`)
   const aes = {name: 'AES-GCM', length: 256}
-  const key = password
-    ? crypto.subtle
-        .importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveKey'])
-        .then(material =>
-          crypto.subtle.deriveKey(
-            {name: 'PBKDF2', hash: 'SHA-256', salt, iterations: passwordIterations},
-            material,
-            aes,
-            false,
-            ['encrypt', 'decrypt'],
+  // Started in a microtask, so a runtime without crypto.subtle rejects instead of throwing here.
+  const key = Promise.resolve().then(() =>
+    password
+      ? crypto.subtle
+          .importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveKey'])
+          .then(material =>
+            crypto.subtle.deriveKey(
+              {name: 'PBKDF2', hash: 'SHA-256', salt, iterations: passwordIterations},
+              material,
+              aes,
+              false,
+              ['encrypt', 'decrypt'],
+            ),
+          )
+      : crypto.subtle
+          .importKey('raw', salt, 'HKDF', false, ['deriveKey'])
+          .then(material =>
+            crypto.subtle.deriveKey(
+              {name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('p2p-elements room key'), info: new Uint8Array()},
+              material,
+              aes,
+              false,
+              ['encrypt', 'decrypt'],
+            ),
           ),
-        )
-    : crypto.subtle
-        .importKey('raw', salt, 'HKDF', false, ['deriveKey'])
-        .then(material =>
-          crypto.subtle.deriveKey(
-            {name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('p2p-elements room key'), info: new Uint8Array()},
-            material,
-            aes,
-            false,
-            ['encrypt', 'decrypt'],
-          ),
-        )
+  )
   derived.set(cacheKey, key)
   key.catch(() => derived.delete(cacheKey))
   if (derived.size > derivedLimit) derived.delete(derived.keys().next().value!)
