@@ -26,6 +26,12 @@ const pinnedIdentity = async (peer: RoomPeer) => {
   return core.createIdentity ? {identity: await core.createIdentity()} : {}
 }
 
+/** What a peer holds, for a failure message. */
+const stateOf = (peer: RoomPeer, name: string) =>
+  `${name} (${peer.id().slice(0, 8)}) sees [${peerIds(peer).map(id => id.slice(0, 8))}], ` +
+  `${peer.counted.open()} RTCPeerConnection(s) open, join errors ${JSON.stringify(peer.joinErrors.map(e => e.code))}, ` +
+  `errors ${JSON.stringify(peer.errors.map(e => e.message).slice(-3))}`
+
 const rejoinRounds = async (a: RoomPeer, b: RoomPeer, roomId: string, label: string) => {
   for (let round = 1; round <= rounds; round++) {
     const [mover, stayer] = round % 2 ? [a, b] : [b, a]
@@ -40,7 +46,9 @@ const rejoinRounds = async (a: RoomPeer, b: RoomPeer, roomId: string, label: str
       () => allConnected([a, b]) && stayer.joins.length > stayerJoins && mover.joins.length > 0,
       `${where}: both sides to meet again`,
       meetMs,
-    )
+    ).catch(error => {
+      throw new Error(`${error.message}; then: ${stateOf(a, 'a')}; ${stateOf(b, 'b')}`)
+    })
     expect(mover.id(), `${where}: the same identity rejoined`).to.equal(moverId)
     expect(stayer.joins.slice(stayerJoins), `${where}: one join event for the rejoined peer`).to.deep.equal([moverId])
     expect(peerIds(a), `${where}: a sees b`).to.deep.equal([b.id()])

@@ -272,6 +272,15 @@ const createRoom = <C extends BaseRoomConfig>(
         message.t === 'ready' ? handshakes.remoteReady(peer) : joined.has(peer) && media.control(peer, message),
       track: (peer, event) => joined.has(peer) && media.track(peer, event),
       problem: (peer, message) => report(new P2PError('malformed', `peer ${peer.id} ${message}; ignored it`, peer.id)),
+      restart: (peer, offer) => signalingApi?.restart(peer.id, offer) ?? false,
+      iceFailed: peer =>
+        joinError(
+          peer.id,
+          `could not connect to peer ${peer.id}: offers and answers were exchanged but no network path was found (ICE failed). ` +
+            'The two networks cannot reach each other directly: add a TURN server with config.turnConfig ' +
+            '(e.g. [{urls: "turn:turn.example.com:3478", username, credential}])',
+          'ice-failed',
+        ),
     })
     peers.set(peerId, peer)
     return peer
@@ -325,10 +334,12 @@ const createRoom = <C extends BaseRoomConfig>(
       peer: peerId => peers.get(peerId),
       createPeer,
       joinError,
+      restartOffer: (peerId, offer) => peers.get(peerId)?.acceptRestart(offer) ?? Promise.resolve(undefined),
+      restartAnswer: (peerId, answer) => peers.get(peerId)?.acceptRestartAnswer(answer),
     })
   })().catch(error =>
     report(
-      error instanceof P2PError && error.code === 'invalid-config'
+      error instanceof P2PError && (error.code === 'invalid-config' || error.code === 'no-webrtc')
         ? error
         : new P2PError('strategy', `could not join room "${roomId}": ${errorMessage(error)}`),
     ),
