@@ -336,6 +336,13 @@ const createRoom = <C extends BaseRoomConfig>(
       joinError,
       restartOffer: (peerId, offer) => peers.get(peerId)?.acceptRestart(offer) ?? Promise.resolve(undefined),
       restartAnswer: (peerId, answer) => peers.get(peerId)?.acceptRestartAnswer(answer),
+      otherVersion: version =>
+        report(
+          new P2PError(
+            'malformed',
+            `a peer in room "${roomId}" speaks signaling protocol version ${version}, this page version 2 (PROTOCOL.md): they cannot connect until both run the same release`,
+          ),
+        ),
     })
   })().catch(error =>
     report(

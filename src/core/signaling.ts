@@ -244,6 +244,8 @@ export type SignalingOptions = {
   /** ICE restart through signaling (peer.ts): answer a restart offer of an open peer. */
   restartOffer?: (peerId: PeerId, offer: RTCSessionDescriptionInit) => Promise<RTCSessionDescriptionInit | undefined>
   restartAnswer?: (peerId: PeerId, answer: RTCSessionDescriptionInit) => void
+  /** Called once per room when a message of another protocol version shows up (an older or newer release). */
+  otherVersion?: (version: number) => void
 }
 
 /** A connection we hold to one session of a verified peer. */
@@ -535,10 +537,23 @@ export const startSignaling = (options: SignalingOptions) => {
     })
   }
 
+  let versionReported = false
+  /** Version 1 messages were `{t, peer, sealed}`; later ones carry `v`. Told once, acted on never. */
+  const noteVersion = (text: string) => {
+    if (versionReported) return
+    try {
+      const message = JSON.parse(text)
+      const version = Number.isSafeInteger(message?.v) ? message.v : typeof message?.peer === 'string' ? 1 : undefined
+      if (version === undefined || version === protocolVersion) return
+      versionReported = true
+      options.otherVersion?.(version)
+    } catch {}
+  }
+
   const onMessage = (text: string) => {
     if (stopped) return
     const parsed = parseEnvelope(text)
-    if (!parsed.ok) return
+    if (!parsed.ok) return void (parsed.reason === 'version' && noteVersion(text))
     const e = parsed.value
     if (e.from === selfId || (e.t !== 'announce' && e.to !== selfId) || seen.has(e.sig)) return
     if (!verifications.take()) return

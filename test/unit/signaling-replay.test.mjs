@@ -141,3 +141,19 @@ test('an offer sealed for another session, or addressed to another peer, is drop
   pc.close()
   await done()
 })
+
+test('a message of another protocol version is reported once and changes nothing', async () => {
+  const {A, b, made, roomTopic, bus, done} = await setup()
+  const errors = []
+  A.onError(error => errors.push(error))
+  const before = made.count
+  bus.emit(roomTopic, JSON.stringify({t: 'announce', peer: 'OldRelease0000000000'}))
+  bus.emit(roomTopic, JSON.stringify({v: 3, t: 'announce'}))
+  await sleep(300)
+  assert.equal(errors.length, 1)
+  assert.equal(errors[0].code, 'malformed')
+  assert.match(errors[0].message, /version 1/)
+  assert.equal(made.count, before)
+  assert.ok(A.getPeers()[b.id])
+  await done()
+})
