@@ -38,9 +38,13 @@ export const restartGatheringMs = 2_000
 
 const pathUp = (state: RTCIceConnectionState) => state === 'connected' || state === 'completed'
 
-const gathered = (connection: RTCPeerConnection, timeoutMs: number) =>
+/**
+ * Resolves once ICE gathering completes (or after `timeoutMs`). `fresh`: a gathering that is
+ * only starting (after an ICE restart the state still says `complete` from the last one).
+ */
+const gathered = (connection: RTCPeerConnection, timeoutMs: number, fresh = false) =>
   new Promise<void>(resolve => {
-    if (connection.iceGatheringState === 'complete') return resolve()
+    if (!fresh && connection.iceGatheringState === 'complete') return resolve()
     const done = () => {
       clearTimeout(timer)
       connection.removeEventListener('icegatheringstatechange', onState)
@@ -158,7 +162,7 @@ export class Peer {
       try {
         await this.connection.setRemoteDescription(offer) // rolls back a crossing offer of ours
         await this.connection.setLocalDescription()
-        await gathered(this.connection, gatherMs)
+        await gathered(this.connection, gatherMs, true)
         return this.localDescription()
       } catch (error) {
         this.events.problem(this, `its ICE restart offer did not apply: ${error}`)
@@ -325,7 +329,7 @@ export class Peer {
       await this.connection.setLocalDescription()
       // While the path is down the channel carries nothing: restart offers go through signaling.
       if (this.restarts && !pathUp(this.connection.iceConnectionState) && this.events.restart) {
-        await gathered(this.connection, restartGatheringMs)
+        await gathered(this.connection, restartGatheringMs, true)
         if (this.connection.signalingState === 'have-local-offer' && this.events.restart(this, this.localDescription()))
           return
       }
