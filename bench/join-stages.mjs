@@ -197,7 +197,7 @@ const serveBundles = async () => {
     const result = await esbuild.build({
       ...browserBundle,
       stdin: {
-        contents: `export * from './src/strategies/${strategy}.ts'\nexport {createJoinRoom} from './src/core/index.ts'`,
+        contents: `export * from './src/strategies/${strategy}.ts'\nexport {createJoinRoom, createIdentity} from './src/core/index.ts'`,
         resolveDir: root,
         loader: 'ts',
       },
