@@ -306,12 +306,13 @@ export const startSignaling = (options: SignalingOptions) => {
     if (link) clearTimeout(link.timer), links.delete(peerId)
     return undefined
   }
-  const canStart = () => {
+  /** Caps on new handshakes: a replacement adds no pending one, but counts in the window like any other. */
+  const canStart = (replacing: boolean) => {
     const now = Date.now()
     while (started.length && now - started[0] > handshakeWindowMs) started.shift()
     let pending = 0
     for (const id of [...links.keys()]) if (liveLink(id) && !links.get(id)!.peer.isOpen) pending++
-    return pending < maxPendingHandshakes && started.length < maxHandshakesPerWindow
+    return (replacing || pending < maxPendingHandshakes) && started.length < maxHandshakesPerWindow
   }
   const link = (peerId: PeerId, fields: Omit<Link, 'peer' | 'answered' | 'timer'>): Link => {
     liveLink(peerId)?.peer.close('a newer handshake replaced it')
@@ -398,7 +399,7 @@ export const startSignaling = (options: SignalingOptions) => {
     const current = liveLink(s.from)
     // The same session again (a periodic announce, a copy) or an older one: nothing to do.
     if (current && (current.session === s.session || !newer(s, current))) return
-    if (!current && !canStart()) return
+    if (!canStart(!!current)) return
     // A newer session of the same verified identity: it rejoined; `link` replaces the old connection.
     offerTo(s.from, s, key)
   }
@@ -411,7 +412,8 @@ export const startSignaling = (options: SignalingOptions) => {
         if (current.role === 'offerer' && selfId > s.from) return
         if (current.role === 'answerer' && (current.peer.isOpen || s.ts <= current.lastTs)) return
       } else if (!newer(s, current)) return
-    } else if (!canStart()) return
+    }
+    if (!canStart(!!current)) return
     if (!(await admit(s.from, s.credentials))) {
       await send('reject', s.from, {peerSession: s.session})
       return
