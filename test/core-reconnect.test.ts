@@ -49,10 +49,16 @@ const sendBig = (from: RoomPeer, to: RoomPeer, bytes: number) => {
 describe('reconnect: ICE restarts keep the peer', function () {
   this.timeout(90_000)
 
-  it('restartIce() on a live connection restarts ICE and keeps the peer: no leave or join, a message in flight arrives', async () => {
+  it('restartIce() on a live connection restarts ICE and keeps the peer: no leave or join, a message in flight arrives, a stream stays', async () => {
     const {a, b} = await pair()
     try {
       await waitAllConnected([a, b], 'two peers to connect')
+      // A stream that must survive the restart.
+      const camera = await a.page.window.navigator.mediaDevices.getUserMedia({video: true})
+      const streams: MediaStream[] = []
+      b.room.onPeerStream((stream: MediaStream) => streams.push(stream))
+      a.room.addStream(camera, b.id())
+      await until(() => streams.length, 'b to get the stream')
       const pc = connectionTo(a, b)
       const before = ufragOf(connectionTo(b, a).remoteDescription)
       const big = sendBig(a, b, 4 * 1024 * 1024)
@@ -71,6 +77,12 @@ describe('reconnect: ICE restarts keep the peer', function () {
       expect(a.joins, 'a saw b join once').to.deep.equal([b.id()])
       expect(b.joins, 'b saw a join once').to.deep.equal([a.id()])
       expect(connectionTo(a, b), 'the same RTCPeerConnection').to.equal(pc)
+      expect(streams.length, 'the stream was not sent again').to.equal(1)
+      expect(
+        streams[0]!.getVideoTracks().map(track => track.readyState),
+        'its track is still live',
+      ).to.deep.equal(['live'])
+      for (const track of camera.getTracks()) track.stop()
     } finally {
       await close([a, b])
     }
