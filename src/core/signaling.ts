@@ -299,24 +299,48 @@ export const startSignaling = (options: SignalingOptions) => {
     if (joinErrors.take()) options.joinError(peerId, error, code)
   }
 
+  /**
+   * Ids that joined us (passed the gate and the handshake) lately, with their recent
+   * handshake times. Their rejoins do not compete with strangers for the shared caps
+   * (a page rejoining fast must meet again at once); each has a window of its own.
+   */
+  const known = new Map<PeerId, number[]>()
+  const knownLimit = 256
+  const noteKnown = (link: Link, peerId: PeerId) => {
+    if (!link.peer.everOpened || known.has(peerId)) return
+    known.set(peerId, [])
+    if (known.size > knownLimit) known.delete(known.keys().next().value!)
+  }
+
   /** Our link to `peerId` if its peer is still the room's and not closed. */
   const liveLink = (peerId: PeerId): Link | undefined => {
     const link = links.get(peerId)
+    if (link) noteKnown(link, peerId)
     if (link && !link.peer.isClosed && options.peer(peerId) === link.peer) return link
     if (link) clearTimeout(link.timer), links.delete(peerId)
     return undefined
   }
-  /** Caps on new handshakes: a replacement adds no pending one, but counts in the window like any other. */
-  const canStart = (replacing: boolean) => {
+  const inWindow = (times: number[], now: number) => {
+    while (times.length && now - times[0]! > handshakeWindowMs) times.shift()
+    return times.length < maxHandshakesPerWindow
+  }
+  /**
+   * Caps on new handshakes. A known id: its own window. Anyone else: the shared window, and
+   * the pending cap unless it replaces a connection it already has (that adds no pending one).
+   */
+  const canStart = (peerId: PeerId, replacing: boolean) => {
     const now = Date.now()
-    while (started.length && now - started[0] > handshakeWindowMs) started.shift()
+    const own = known.get(peerId)
+    if (own) return inWindow(own, now)
+    if (!inWindow(started, now)) return false
+    if (replacing) return true
     let pending = 0
     for (const id of [...links.keys()]) if (liveLink(id) && !links.get(id)!.peer.isOpen) pending++
-    return (replacing || pending < maxPendingHandshakes) && started.length < maxHandshakesPerWindow
+    return pending < maxPendingHandshakes
   }
   const link = (peerId: PeerId, fields: Omit<Link, 'peer' | 'answered' | 'timer'>): Link => {
     liveLink(peerId)?.peer.close('a newer handshake replaced it')
-    started.push(Date.now())
+    ;(known.get(peerId) ?? started).push(Date.now())
     const peer = options.createPeer(peerId)
     // A handshake that has not opened its channel in time is dropped; the next announce retries it.
     peer.expireUnlessOpen(options.connectTimeoutMs)
@@ -399,7 +423,7 @@ export const startSignaling = (options: SignalingOptions) => {
     const current = liveLink(s.from)
     // The same session again (a periodic announce, a copy) or an older one: nothing to do.
     if (current && (current.session === s.session || !newer(s, current))) return
-    if (!canStart(!!current)) return
+    if (!canStart(s.from, !!current)) return
     // A newer session of the same verified identity: it rejoined; `link` replaces the old connection.
     offerTo(s.from, s, key)
   }
@@ -413,7 +437,7 @@ export const startSignaling = (options: SignalingOptions) => {
         if (current.role === 'answerer' && (current.peer.isOpen || s.ts <= current.lastTs)) return
       } else if (!newer(s, current)) return
     }
-    if (!canStart(!!current)) return
+    if (!canStart(s.from, !!current)) return
     if (!(await admit(s.from, s.credentials))) {
       await send('reject', s.from, {peerSession: s.session})
       return
