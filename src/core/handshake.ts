@@ -39,7 +39,7 @@ export const createHandshakes = (events: HandshakeEvents) => {
 
   const finish = (peer: Peer) => {
     const state = states.get(peer)
-    if (!state || !state.local || !state.remote) return
+    if (!state?.local || !state.remote) return
     clearTimeout(state.timer)
     states.delete(peer)
     events.join(peer)

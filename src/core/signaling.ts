@@ -456,7 +456,7 @@ export const startSignaling = (options: SignalingOptions) => {
 
   const onAnswer = async (s: SealedSignal) => {
     const current = liveLink(s.from)
-    if (!current || current.role !== 'offerer' || current.session !== s.session || current.answered) return
+    if (current?.role !== 'offerer' || current.session !== s.session || current.answered) return
     current.answered = true
     current.lastTs = s.ts
     clearTimeout(current.timer)
