@@ -59,6 +59,12 @@ const lowIds = (realIds, count) => {
   return Array.from({length: count}, (_, i) => (floor.repeat(length) + i.toString(36)).slice(-length))
 }
 
+/** Ids of the real ids' length that sort above all of them. */
+const highIds = (realIds, count) => {
+  const length = Math.max(8, ...realIds.map(id => id.length))
+  return Array.from({length: count}, (_, i) => ('z'.repeat(length) + i.toString(36)).slice(-length).replace(/^./, 'z'))
+}
+
 const createAttacker = ({relay, room, peers = {}}) => {
   const client = mqtt.connect(relay, {clientId: `hostile_${randomBytes(6).toString('hex')}`, reconnectPeriod: 0})
   client.on('error', () => {})
@@ -198,8 +204,10 @@ const createAttacker = ({relay, room, peers = {}}) => {
     }
     if (attack === 'junk-offers') {
       const realOffers = log.filter(entry => entry.message.t === 'offer')
-      const fakes = lowIds(realIds(), 50)
-      const size = options.bytes ?? 100_000
+      // Made-up senders on both sides of the real ids: answered by some peers, offered to by others.
+      const fakes = [...lowIds(realIds(), 25), ...highIds(realIds(), 25)]
+      // Just under 100 KB a message: the size the issue measured (+95 MiB heap, 999 join errors).
+      const size = options.bytes ?? 97_000
       for (let i = 0; i < (options.count ?? 1000); i++) {
         const fake = fakes[i % fakes.length]
         for (const [y, topic] of topics)
