@@ -51,15 +51,16 @@ describe('room lifecycle', () => {
     const roomA = a.peer.lib.joinRoom(testConfig, roomId)
     for (let round = 0; round < 5; round++) {
       const roomB = b.peer.lib.joinRoom(testConfig, roomId)
-      await until(() => roomB.getPeers()[a.id] && roomA.getPeers()[b.id], `round ${round} to connect`)
-      connections.push({side: `b's to a, round ${round}`, pc: roomB.getPeers()[a.id]!})
-      connections.push({side: `a's to b, round ${round}`, pc: roomA.getPeers()[b.id]!})
+      // a's page already holds its default identity in another room, so this room has its own id.
+      await until(() => roomB.getPeers()[roomA.selfId] && roomA.getPeers()[roomB.selfId], `round ${round} to connect`)
+      connections.push({side: `b's to a, round ${round}`, pc: roomB.getPeers()[roomA.selfId]!})
+      connections.push({side: `a's to b, round ${round}`, pc: roomA.getPeers()[roomB.selfId]!})
       const got: unknown[] = []
       roomA.makeAction('round')[1]((n: unknown) => got.push(n))
       await roomB.makeAction('round')[0](round)
       expect(got).to.deep.equal([round])
       await roomB.leave()
-      await until(() => !roomA.getPeers()[b.id], `round ${round}: a to see b leave`)
+      await until(() => !roomA.getPeers()[roomB.selfId], `round ${round}: a to see b leave`)
     }
     expect(new Set(connections.map(({pc}) => pc)).size, 'a new connection each round').to.equal(10)
     const open = connections.filter(({pc}) => pc.connectionState !== 'closed').map(({side}) => side)

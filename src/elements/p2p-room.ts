@@ -14,6 +14,14 @@ export type ActionListener = {
   progress?: (fraction: number, peerId: PeerId, metadata?: Metadata) => void
 }
 
+/** `p2p-peer-verify`'s detail: a peer asking to join, and the credentials it sent. Cancel the event to refuse it. */
+export type PeerVerifyDetail = {peerId: PeerId; credentials: unknown}
+declare global {
+  interface HTMLElementEventMap {
+    'p2p-peer-verify': CustomEvent<PeerVerifyDetail>
+  }
+}
+
 type Joined = {
   key: string
   config: object | undefined
@@ -58,6 +66,7 @@ const joinKeys: PropertyKey[] = [
  * @fires {CustomEvent<StreamDetail>} p2p-stream - A peer sent a media stream: `{stream, peerId, metadata}`.
  * @fires {CustomEvent<TrackDetail>} p2p-track - A peer sent a media track: `{track, stream, peerId, metadata}`.
  * @fires {CustomEvent<JoinErrorDetail>} p2p-join-error - A peer could not be joined (e.g. wrong password): `{appId, roomId, peerId, error}`.
+ * @fires {CustomEvent<PeerVerifyDetail>} p2p-peer-verify - A peer asks to join, before it connects: `{peerId, credentials}`; `preventDefault()` refuses it (it gets a `rejected` join error).
  * @fires {CustomEvent<ErrorDetail>} p2p-error - Unknown strategy, a strategy that failed to load, bad config, malformed or oversized messages: `{error, message, code?, peerId?}`.
  */
 export class P2PRoom extends LitElement {
@@ -91,6 +100,12 @@ export class P2PRoom extends LitElement {
    */
   @property({attribute: false}) config?: Partial<BaseRoomConfig> & Record<string, unknown>
 
+  /**
+   * The gate (`config.verify`): `(peerId, credentials) => boolean | Promise<boolean>`, asked
+   * before each peer may connect; then `p2p-peer-verify` fires, and cancelling it refuses too.
+   */
+  @property({attribute: false}) verify?: (peerId: PeerId, credentials: unknown) => boolean | Promise<boolean>
+
   /** True while in a room. Read-only; reflected as an attribute for CSS (`p2p-room[joined]`). */
   @property({attribute: 'joined', type: Boolean, reflect: true}) joined = false
   /** Ids of the peers currently connected, kept current. Read-only. */
@@ -106,9 +121,20 @@ export class P2PRoom extends LitElement {
     return this.coreRoom
   }
 
-  /** This page's peer id, the same in every room. */
+  /** The peer id this room uses: the page's `selfId` unless another room holds it or `config.identity` pins one. */
   get selfId(): PeerId {
-    return pageId
+    return this.instance?.selfId ?? pageId
+  }
+
+  async #verify(peerId: PeerId, credentials: unknown): Promise<boolean> {
+    if (this.verify && !(await this.verify(peerId, credentials))) return false
+    const event = new CustomEvent('p2p-peer-verify', {
+      detail: {peerId, credentials},
+      cancelable: true,
+      bubbles: true,
+      composed: true,
+    })
+    return this.dispatchEvent(event)
   }
 
   /** Media streams peers are sending now, by peer id (kept so late-connecting children see them). */
@@ -241,7 +267,8 @@ export class P2PRoom extends LitElement {
     if (generation !== this.#generation) return
     let subscription: Subscription
     try {
-      subscription = joinShared(module.joinRoom, config, roomId, this.#listener)
+      const verify = (peerId: PeerId, credentials: unknown) => this.#verify(peerId, credentials)
+      subscription = joinShared(module.joinRoom, {verify, ...config}, roomId, this.#listener)
     } catch (error) {
       // joinRoom throws only for what it was given (strategies report network trouble through onError).
       return this.#joinFailed(generation, error, 'invalid-config')
@@ -252,7 +279,7 @@ export class P2PRoom extends LitElement {
     this.#joined = {key, config: this.config, subscription, appId: config.appId, roomId, strategy}
     this.peers = Object.keys(coreRoom.getPeers())
     this.joined = true
-    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: pageId, room: coreRoom})
+    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: coreRoom.selfId, room: coreRoom})
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(coreRoom)
   }
 
