@@ -7,6 +7,7 @@ import {selfId} from './ids.js'
 import {createMedia} from './media.js'
 import {Peer} from './peer.js'
 import {startSignaling} from './signaling.js'
+import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
 import type {Signaling, Strategy} from './strategy.js'
 import type {BaseRoomConfig, JoinError, JoinRoom, PeerId, Room, TargetPeers} from './types.js'
@@ -138,8 +139,10 @@ const createRoom = <C extends BaseRoomConfig>(
     problem: report,
   })
   const actions = createActions(transfers, resolveTargets)
+  const kinds = createStreamKinds(() => self)
   const media = createMedia({
-    stream: (stream, peerId, meta) => callSafely(() => on.peerStream(stream, peerId, meta)),
+    stream: (stream, peerId, meta) =>
+      kinds.deliver(stream, peerId, meta) || callSafely(() => on.peerStream(stream, peerId, meta)),
     track: (track, stream, peerId, meta) => callSafely(() => on.peerTrack(track, stream, peerId, meta)),
   })
 
@@ -272,8 +275,10 @@ const createRoom = <C extends BaseRoomConfig>(
   const {addEventListener, removeEventListener} = globalThis as unknown as Partial<Window>
   addEventListener?.('pagehide', onPageHide)
 
-  return {
+  const self: Room = {
     makeAction: actionId => actions.makeAction(actionId),
+    makeAudio: kinds.makeAudio,
+    makeVideo: kinds.makeVideo,
     ping: peerId => {
       const peer = peers.get(peerId)
       if (!peer?.isOpen)
@@ -300,4 +305,5 @@ const createRoom = <C extends BaseRoomConfig>(
     onPeerTrack: callback => void (on.peerTrack = callback),
     onError: callback => void (on.error = callback),
   }
+  return self
 }

@@ -1,4 +1,5 @@
 import type {P2PError, P2PErrorCode} from './errors.js'
+import type {MediaChannel} from './stream-kinds.js'
 
 export type PeerId = string
 
@@ -84,6 +85,10 @@ export type BaseRoomConfig = {
 
 export type Room = {
   makeAction: <T extends DataPayload = DataPayload>(actionId: string) => Action<T>
+  /** `[send(stream, targets?, meta?), onReceive((stream, peerId, meta) => ...)]` for audio tracks only. */
+  makeAudio: () => MediaChannel
+  /** The same for video tracks only; the two kinds never reach each other's receiver, nor onPeerStream. */
+  makeVideo: () => MediaChannel
   ping: (peerId: PeerId) => Promise<number>
   leave: () => Promise<void>
   getPeers: () => Record<PeerId, RTCPeerConnection>
