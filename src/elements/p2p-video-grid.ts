@@ -7,6 +7,7 @@ import {shortId} from './format.js'
 import {attributes, events} from './names.js'
 import type {P2PRoom} from './p2p-room.js'
 import {RoomLink} from './room-link.js'
+import {TileBitrate} from './tile-bitrate.js'
 
 type Tile = {key: string; stream: MediaStream; peerId: PeerId; self: boolean}
 
@@ -165,6 +166,8 @@ export class P2PVideoGrid extends LitElement {
   #acquiring = false
   #watched = new WeakSet<MediaStream>()
   #refresh = () => this.requestUpdate()
+  /** Asks each peer for video sized to our tile of it, and sizes ours to theirs. */
+  #tileBitrate = new TileBitrate(this)
 
   /** The stream this page sends, once there is one. Read-only. */
   get localStream(): MediaStream | undefined {
@@ -174,6 +177,7 @@ export class P2PVideoGrid extends LitElement {
   override disconnectedCallback() {
     super.disconnectedCallback()
     this.#setLocal(undefined)
+    this.#tileBitrate.disconnect()
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>) {
@@ -181,6 +185,7 @@ export class P2PVideoGrid extends LitElement {
     if (changed.has('stream') && (this.stream || changed.get('stream'))) this.#setLocal(this.stream, false)
     else if ((changed.has('audio') || changed.has('video')) && !this.stream) void this.#acquire()
     this.#playAll()
+    this.#tileBitrate.update(this.#link.room?.instance, this.#local)
   }
 
   #watch(room: P2PRoom | undefined, previous: P2PRoom | undefined) {
