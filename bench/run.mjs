@@ -17,6 +17,7 @@ printCoreBench(await runCoreBench())
 for (const [file, name] of [
   ['./strategies.mjs', 'runStrategyBench'],
   ['./managed-strategies.mjs', 'runManagedStrategyBench'],
+  ['./broadcast.mjs', 'runBroadcastBench'],
 ]) {
   if (!existsSync(new URL(file, import.meta.url))) continue
   console.log(`\n== ${file.slice(2, -4)}`)
