@@ -42,6 +42,7 @@ const gathered = (connection: RTCPeerConnection, timeoutMs: number) =>
  * `targetBitrate` in getStats' outbound-rtp entries.
  */
 export const applyBitrate = async (connection: RTCPeerConnection, bitrate: Bitrate): Promise<void> => {
+  if (bitrate.audio === undefined && bitrate.video === undefined && bitrate.scaleResolutionDownBy === undefined) return
   await Promise.all(
     connection.getSenders().map(async sender => {
       const kind = sender.track?.kind

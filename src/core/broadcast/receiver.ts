@@ -31,6 +31,8 @@ type Watched = {
   state: BroadcastState
   session: string
   dataChannel: boolean
+  /** The broadcast carries media (else data only: a relay can serve as soon as its link opens). */
+  media: boolean
   bitrate: Bitrate
   /** Relay role: links to the viewers we forward to. */
   children: Map<string, Link>
@@ -182,7 +184,15 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
   #watch(origin: string): Watched {
     let watched = this.#watched.get(origin)
     if (!watched) {
-      watched = {state: {}, session: '', dataChannel: false, bitrate: {}, children: new Map(), pending: new Set()}
+      watched = {
+        state: {},
+        session: '',
+        dataChannel: false,
+        media: false,
+        bitrate: {},
+        children: new Map(),
+        pending: new Set(),
+      }
       this.#watched.set(origin, watched)
     }
     return watched
@@ -214,25 +224,27 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
       case 'drop': {
         // Tree orders come from the broadcaster itself, for its own broadcast only.
         const child = message.child
-        const watched = this.#watched.get(from)
-        if (origin !== from || typeof child !== 'string' || child === this.#id || !watched) return
+        if (origin !== from || typeof child !== 'string' || child === this.#id) return
+        // An adoption can overtake the broadcaster's own offer to us: keep it until we are fed.
+        const watched = message.type === 'adopt' ? this.#watch(origin) : this.#watched.get(origin)
+        if (!watched) return
         if (message.type === 'drop') {
           watched.pending.delete(child)
           const link = watched.children.get(child)
           watched.children.delete(child)
           link?.sendControl({t: 'bye'})
           link?.close()
-        } else if (watched.up?.stream) void this.#serve(origin, child)
+        } else if (this.#canServe(watched)) void this.#serve(origin, child)
         else watched.pending.add(child)
         return
       }
       case 'answer': {
         const link = this.#watched.get(origin)?.children.get(from)
         if (!link || typeof message.sdp !== 'string') return
-        link
-          .accept({type: 'answer', sdp: message.sdp})
-          .then(() => applyBitrate(link.connection, this.#watched.get(origin)?.bitrate ?? {}))
-          .catch(error => link.close(new Error(`its answer did not apply: ${errorMessage(error)}`)))
+        link.accept({type: 'answer', sdp: message.sdp}).then(
+          () => applyBitrate(link.connection, this.#watched.get(origin)?.bitrate ?? {}).catch(() => {}),
+          error => link.close(new Error(`its answer did not apply: ${errorMessage(error)}`)),
+        )
         return
       }
       case 'dispose': {
@@ -253,6 +265,7 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
     watched.state = state
     watched.session = message.session as string
     watched.dataChannel = message.dataChannel === true
+    watched.media = message.media !== false
     watched.bitrate = {audio: number(bitrate.audio), video: number(bitrate.video)}
     const decode = createDecoder()
     const link: Link = new Link({
@@ -264,6 +277,7 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
       events: {
         open: link => {
           this.#attempts = 0
+          if (!watched.media) this.#servePending(origin, watched)
           fire<ReceiverEventMap, 'connect'>(this, 'connect', {
             id: origin,
             peer: link.connection,
@@ -273,8 +287,7 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
         },
         stream: (_link, stream) => {
           fire<ReceiverEventMap, 'stream'>(this, 'stream', {id: origin, stream, state: {...watched.state}, from})
-          for (const child of watched.pending) void this.#serve(origin, child)
-          watched.pending.clear()
+          this.#servePending(origin, watched)
           for (const child of watched.children.values()) void child.replaceTracks(stream.getTracks())
         },
         channel: (_link, channel) =>
@@ -333,11 +346,21 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
     }
   }
 
-  /** Relay role: offers the broadcaster's stream, as we receive it, to `child`. */
+  /** A relay serves once it has what it forwards: the media, or for a data broadcast an open link. */
+  #canServe(watched: Watched) {
+    return watched.media ? !!watched.up?.stream : !!watched.up?.isOpen
+  }
+
+  #servePending(origin: string, watched: Watched) {
+    for (const child of watched.pending) void this.#serve(origin, child)
+    watched.pending.clear()
+  }
+
+  /** Relay role: offers the broadcaster's stream (as we receive it) and channels to `child`. */
   async #serve(origin: string, child: string) {
     const watched = this.#watched.get(origin)
-    const stream = watched?.up?.stream
-    if (!watched || !stream || !this.#started) return
+    if (!watched || !this.#canServe(watched) || !this.#started) return
+    const stream = watched.up?.stream
     watched.children.get(child)?.close()
     const link: Link = new Link({
       peer: child,
@@ -362,7 +385,7 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
     link.session = watched.session
     watched.children.set(child, link)
     try {
-      const offer = await link.offer(stream.getTracks(), stream, watched.dataChannel)
+      const offer = await link.offer(stream?.getTracks() ?? [], stream, watched.dataChannel)
       if (link.isClosed || !this.#started) return
       this.#emit(namespaces.receiver(this.#room, child), {
         type: 'offer',
@@ -372,6 +395,7 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
         sdp: offer.sdp,
         state: watched.state,
         dataChannel: watched.dataChannel,
+        media: watched.media,
         bitrate: watched.bitrate,
       })
     } catch (error) {

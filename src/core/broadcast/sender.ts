@@ -274,10 +274,14 @@ export class Sender extends TypedEventTarget<SenderEventMap> {
         if (!link || typeof sdp !== 'string' || message.session !== this.#session) return
         try {
           await link.accept({type: 'answer', sdp})
-          await applyBitrate(link.connection, {audio: this.options.audioBitrate, video: this.options.videoBitrate})
         } catch (error) {
-          link.close(new Error(`its answer did not apply: ${errorMessage(error)}`))
+          return link.close(new Error(`its answer did not apply: ${errorMessage(error)}`))
         }
+        // Bitrate targets are hints, as in the seed: a runtime without setParameters still connects.
+        await applyBitrate(link.connection, {audio: this.options.audioBitrate, video: this.options.videoBitrate}).catch(
+          error =>
+            this.#error(from, new P2PError('invalid-config', `bitrate not applied: ${errorMessage(error)}`, from)),
+        )
         return
       }
       case 'dispose':
@@ -339,6 +343,7 @@ export class Sender extends TypedEventTarget<SenderEventMap> {
         sdp,
         state: this.#state,
         dataChannel: this.#dataChannel,
+        media: !!stream?.getTracks().length,
         bitrate: {audio: this.options.audioBitrate, video: this.options.videoBitrate},
       })
     } catch (error) {
