@@ -1,7 +1,7 @@
 import {LitElement, css, html, nothing} from 'lit'
 import {property, state} from 'lit/decorators.js'
-import {Receiver} from '../core/broadcast/receiver.js'
-import {Sender} from '../core/broadcast/sender.js'
+import type {Receiver} from '../core/broadcast/receiver.js'
+import type {Sender} from '../core/broadcast/sender.js'
 import type {BroadcastState, ReceiverEventMap, SenderEventMap} from '../core/broadcast/types.js'
 import type {Strategy} from '../core/strategy.js'
 import {defaultStrategy, loadStrategy} from './strategies.js'
@@ -39,6 +39,9 @@ export type P2PBroadcastEventMap = {
   'p2p-broadcast-start': CustomEvent<BroadcastStartDetail>
   'p2p-broadcast-stop': CustomEvent<{mode: 'send' | 'receive'}>
 }
+
+/** Sender and Receiver load with the first start(), so pages that never broadcast do not pay for them. */
+const loadBroadcast = () => import('../core/broadcast/index.js')
 
 /** Seconds between a viewer's pings while it waits for a broadcaster (the seed's 30 is slow for a page). */
 const defaultPingSeconds = 3
@@ -180,6 +183,7 @@ export class P2PBroadcast extends LitElement {
   @state() private media?: MediaStream
 
   #node?: Sender | Receiver
+  #sender?: Sender
   #owned?: MediaStream
   #generation = 0
 
@@ -212,14 +216,14 @@ export class P2PBroadcast extends LitElement {
 
   /** Sends `data` to viewer `id`, or to all (send mode). */
   send(data: unknown, id?: string) {
-    if (this.#node instanceof Sender) this.#node.send(data, id)
+    if (this.#sender) this.#sender.send(data, id)
   }
 
   /** Updates the state viewers see (send mode). */
   sync(state: BroadcastState, merge = false) {
-    if (this.#node instanceof Sender) {
-      this.#node.sync(state, merge)
-      this.state = this.#node.state
+    if (this.#sender) {
+      this.#sender.sync(state, merge)
+      this.state = this.#sender.state
     }
   }
 
@@ -229,7 +233,9 @@ export class P2PBroadcast extends LitElement {
     const generation = ++this.#generation
     this.problem = ''
     let strategy: Strategy | undefined
+    let broadcast: Awaited<ReturnType<typeof loadBroadcast>>
     try {
+      broadcast = await loadBroadcast()
       strategy = ((await loadStrategy(this.strategy)) as unknown as {strategy: Strategy}).strategy
     } catch (error) {
       return this.#fail('', error)
@@ -255,7 +261,7 @@ export class P2PBroadcast extends LitElement {
       if (this.mode === 'send') {
         const stream = this.stream ?? (await this.#capture())
         if (generation !== this.#generation) return
-        const sender = new Sender({
+        const sender = new broadcast.Sender({
           ...common,
           videoBitrate: this.videoBitrate,
           audioBitrate: this.audioBitrate,
@@ -273,11 +279,12 @@ export class P2PBroadcast extends LitElement {
         this.#forward(sender, ['connect', 'dispose', 'error', 'viewers'])
         sender.addEventListener('viewers', event => (this.viewers = event.detail.count))
         this.#node = sender
+        this.#sender = sender
         this.media = stream
         sender.start({stream, room: this.room, state: this.state, dataChannel: true})
         this.#live(sender.id)
       } else {
-        const receiver = new Receiver({...common, pingInterval: this.pingInterval ?? defaultPingSeconds})
+        const receiver = new broadcast.Receiver({...common, pingInterval: this.pingInterval ?? defaultPingSeconds})
         this.#forward(receiver, ['connect', 'dispose', 'error', 'stream', 'message', 'channel', 'sync'])
         receiver.addEventListener('stream', event => {
           this.media = event.detail.stream
@@ -302,6 +309,7 @@ export class P2PBroadcast extends LitElement {
     this.#generation++
     const node = this.#node
     this.#node = undefined
+    this.#sender = undefined
     if (!node) return
     node.stop()
     for (const track of this.#owned?.getTracks() ?? []) track.stop()

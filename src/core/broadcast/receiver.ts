@@ -216,7 +216,8 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
         if (typeof message.sdp === 'string' && typeof message.session === 'string' && !this.#rejected.has(origin))
           void this.#answer(from, origin, message)
         return
-      case 'reject':
+      case 'reject': // said once: our invites may cross the sender's and be refused twice
+        if (this.#rejected.has(from)) return
         this.#rejected.add(from)
         this.#error(from, new P2PError('rejected', `sender ${from} refused this receiver (its verify said no)`, from))
         return
