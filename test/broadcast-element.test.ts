@@ -126,7 +126,9 @@ describe('<p2p-broadcast>', () => {
       'the counter at 3',
     )
     expect(elementOf(broadcaster).viewers).to.equal(3)
-    await new Promise(resolve => setTimeout(resolve, 500))
+    // Relayed viewers paint a moment after their first frame: wait until every video has played a second.
+    for (const frame of watchers)
+      await until(() => videoOf(elementOf(frame)).currentTime > 1, 'a second of video in every watcher')
     await screenshot('broadcast-live')
     for (const frame of [broadcaster, ...watchers]) frame.remove()
   })
