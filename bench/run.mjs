@@ -18,6 +18,7 @@ for (const [file, name] of [
   ['./strategies.mjs', 'runStrategyBench'],
   ['./managed-strategies.mjs', 'runManagedStrategyBench'],
   ['./join-stages.mjs', 'runJoinStagesBench'],
+  ['./broadcast.mjs', 'runBroadcastBench'],
 ]) {
   if (!existsSync(new URL(file, import.meta.url))) continue
   console.log(`\n== ${file.slice(2, -4)}`)

@@ -14,3 +14,4 @@ export {P2PError, errorMessage, invalidConfig, type P2PErrorCode} from './errors
 export {defineStrategy, type Signaling, type Strategy, type StrategyContext} from './strategy.js'
 export {topicOf} from './crypto.js'
 export type * from './types.js'
+export type {MediaChannel, MediaKind, MediaReceiver, MediaSender} from './stream-kinds.js'

@@ -10,6 +10,7 @@ import {takeIdentity} from './ids.js'
 import {createMedia} from './media.js'
 import {Peer} from './peer.js'
 import {maxCredentialsLength, startSignaling} from './signaling.js'
+import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
 import type {Signaling, Strategy} from './strategy.js'
 import type {
@@ -224,8 +225,10 @@ const createRoom = <C extends BaseRoomConfig>(
     problem: report,
   })
   const actions = createActions(transfers, resolveTargets)
+  const kinds = createStreamKinds(() => self)
   const media = createMedia({
-    stream: (stream, peerId, meta) => callSafely(() => on.peerStream(stream, peerId, meta)),
+    stream: (stream, peerId, meta) =>
+      kinds.deliver(stream, peerId, meta) || callSafely(() => on.peerStream(stream, peerId, meta)),
     track: (track, stream, peerId, meta) => callSafely(() => on.peerTrack(track, stream, peerId, meta)),
   })
 
@@ -385,7 +388,7 @@ const createRoom = <C extends BaseRoomConfig>(
   const {addEventListener, removeEventListener} = globalThis as unknown as Partial<Window>
   addEventListener?.('pagehide', onPageHide)
 
-  return {
+  const self: Room = {
     get selfId() {
       return selfId()
     },
@@ -399,6 +402,8 @@ const createRoom = <C extends BaseRoomConfig>(
         throw new P2PError('action-id', 'action ids starting with NUL are reserved for the library')
       return actions.makeAction(actionId)
     },
+    makeAudio: kinds.makeAudio,
+    makeVideo: kinds.makeVideo,
     ping: peerId => {
       const peer = peers.get(peerId)
       if (!peer?.isOpen)
@@ -425,4 +430,5 @@ const createRoom = <C extends BaseRoomConfig>(
     onPeerTrack: callback => void (on.peerTrack = callback),
     onError: callback => void (on.error = callback),
   }
+  return self
 }

@@ -2,6 +2,7 @@ import type {P2PError, P2PErrorCode} from './errors.js'
 import type {Identity} from './identity.js'
 
 export type {Identity, IdentityAlgorithm, IdentityJSON} from './identity.js'
+import type {MediaChannel} from './stream-kinds.js'
 
 export type PeerId = string
 
@@ -127,6 +128,10 @@ export type Room = {
   /** The app's handshake with each peer before it joins (Trystero 0.23+). Set it right after joinRoom. */
   onPeerHandshake: (callback: PeerHandshake | undefined) => void
   makeAction: <T extends DataPayload = DataPayload>(actionId: string) => Action<T>
+  /** `[send(stream, targets?, meta?), onReceive((stream, peerId, meta) => ...)]` for audio tracks only. */
+  makeAudio: () => MediaChannel
+  /** The same for video tracks only; the two kinds never reach each other's receiver, nor onPeerStream. */
+  makeVideo: () => MediaChannel
   ping: (peerId: PeerId) => Promise<number>
   leave: () => Promise<void>
   getPeers: () => Record<PeerId, RTCPeerConnection>

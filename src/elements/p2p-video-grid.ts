@@ -9,6 +9,7 @@ import type {P2PRoom} from './p2p-room.js'
 import {property} from './property.js'
 import {type RoomEventHandlers, RoomView} from './room-member.js'
 import {sharedStyles, tokens} from './styles.js'
+import {TileBitrate} from './tile-bitrate.js'
 
 type Tile = {key: string; stream: MediaStream; peerId: PeerId; self: boolean}
 
@@ -154,6 +155,8 @@ export class P2PVideoGrid extends RoomView {
   #ownsLocal = false
   #acquiring = false
   #refresh = () => this.requestUpdate()
+  /** Asks each peer for video sized to our tile of it, and sizes ours to theirs. */
+  #tileBitrate = new TileBitrate(this)
 
   protected override roomEvents: RoomEventHandlers = {
     'p2p-join': () => this.#onJoin(),
@@ -177,6 +180,7 @@ export class P2PVideoGrid extends RoomView {
   override disconnectedCallback() {
     super.disconnectedCallback()
     this.#setLocal(undefined)
+    this.#tileBitrate.disconnect()
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>) {
@@ -184,6 +188,7 @@ export class P2PVideoGrid extends RoomView {
     if (changed.has('stream') && (this.stream || changed.get('stream'))) this.#setLocal(this.stream, false)
     else if ((changed.has('audio') || changed.has('video')) && !this.stream) void this.#acquire()
     this.#playAll()
+    this.#tileBitrate.update(this.roomElement?.coreRoom, this.#local)
   }
 
   protected override roomChanged(room: P2PRoom | undefined) {
