@@ -49,6 +49,17 @@ export const defaultRelayUrls = [
 const waitForTopicPeersMs = 3_000
 
 type Sdk = typeof import('./sdk/ipfs.js')
+
+/** The packages ./sdk/ipfs.ts imports: optional peer dependencies, named in the missing-dependency error. */
+export const sdkPackages = [
+  'libp2p',
+  '@chainsafe/libp2p-noise',
+  '@chainsafe/libp2p-yamux',
+  '@libp2p/gossipsub',
+  '@libp2p/identify',
+  '@libp2p/websockets',
+  '@multiformats/multiaddr',
+]
 type Node = Libp2p<{pubsub: GossipSub}>
 type Connection = Awaited<ReturnType<Node['dial']>>
 
@@ -161,7 +172,7 @@ export const strategy = defineRelayStrategy<IpfsRoomConfig, Sdk>({
           `relay "${url}" is not a multiaddr; expected e.g. "/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo..."`,
         )
   },
-  sdk: optionalSdk('ipfs', 'libp2p', () => import('./sdk/ipfs.js')),
+  sdk: optionalSdk('ipfs', sdkPackages.join(' '), () => import('./sdk/ipfs.js')),
   connect: (config, room, loaded) => {
     sdk = loaded
     const shared = room.acquire(nodes, nodeKey, () => createNode(loaded))
