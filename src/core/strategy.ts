@@ -11,6 +11,11 @@ import type {BaseRoomConfig, PeerId} from './types.js'
  *
  * Messages are short strings (JSON the core writes). An adapter may lose, duplicate or
  * reorder them; the core copes. It must never throw out of `publish`.
+ *
+ * The relay-style strategies of this package (nostr, mqtt, torrent, supabase, firebase,
+ * ipfs) are built by src/strategies/shared/builder.ts, which implements this contract for
+ * them (queue, topic listeners, error de-duplication, idempotent close); `local` and
+ * `driver` implement it directly. The README's "The strategy contract" says the same.
  */
 export type Signaling = {
   /** Start delivering messages published to `topic`; returns a function that stops it. */
