@@ -86,9 +86,13 @@ export const strategy = defineRelayStrategy<FirebaseRoomConfig, Sdk>({
   connect: (config, room, sdk) => {
     const {getDatabase, onChildAdded, onDisconnect, onValue, push, ref, remove, set} = sdk
     const {context} = room
-    const db: Database = config.firebaseApp
-      ? getDatabase(config.firebaseApp)
-      : getDatabase(room.acquire(apps, databaseUrlOf(config)!, appFor(sdk, databaseUrlOf(config)!)).app)
+    let app = config.firebaseApp
+    if (!app) {
+      const held = apps.acquire(databaseUrlOf(config)!, appFor(sdk, databaseUrlOf(config)!))
+      room.onClose(held.release)
+      app = held.client.app
+    }
+    const db: Database = getDatabase(app)
     const paths = pathsOf(config)
     const stops = new Map<string, () => void>()
     const mine = new Set<string>() // keys we pushed and have not yet seen come back

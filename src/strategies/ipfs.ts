@@ -175,7 +175,8 @@ export const strategy = defineRelayStrategy<IpfsRoomConfig, Sdk>({
   sdk: optionalSdk('ipfs', sdkPackages.join(' '), () => import('./sdk/ipfs.js')),
   connect: (config, room, loaded) => {
     sdk = loaded
-    const shared = room.acquire(nodes, nodeKey, () => createNode(loaded))
+    const {client: shared, release} = nodes.acquire(nodeKey, () => createNode(loaded))
+    room.onClose(release)
     const pool = relays.acquireAll(config as RelayConfig, config.relayUrls ?? defaultRelayUrls, address => ({
       down: reason => room.report(`relay ${address} is unreachable (${reason}); retrying with backoff`),
     }))

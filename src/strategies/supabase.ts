@@ -52,9 +52,9 @@ export const strategy = defineRelayStrategy<SupabaseRoomConfig, typeof import('.
   },
   sdk: optionalSdk('supabase', '@supabase/supabase-js', () => import('./sdk/supabase.js')),
   connect: (config, room, {RealtimeClient}) => {
-    const realtime: Realtime = config.supabaseClient
-      ? config.supabaseClient.realtime
-      : room.acquire(clients, JSON.stringify([config.appId, config.supabaseKey]), () => {
+    const held = config.supabaseClient
+      ? undefined
+      : clients.acquire(JSON.stringify([config.appId, config.supabaseKey]), () => {
           const apikey = config.supabaseKey!
           const options = config.realtimeOptions ?? {}
           return new RealtimeClient(realtimeUrlOf(config.appId), {
@@ -64,13 +64,15 @@ export const strategy = defineRelayStrategy<SupabaseRoomConfig, typeof import('.
             accessToken: options.accessToken ?? (async () => apikey),
           })
         })
+    if (held) room.onClose(held.release)
+    const client: Realtime = held?.client ?? config.supabaseClient!.realtime
     const channels = new Map<string, Channel>()
 
     /** The channel for `topic`, joined once and kept for both directions until the room closes. */
     const open = (topic: string): Channel => {
       const existing = channels.get(topic)
       if (existing) return existing
-      const channel = realtime.channel(topic, {config: {broadcast: {self: false, ack: false}}})
+      const channel = client.channel(topic, {config: {broadcast: {self: false, ack: false}}})
       const entry: Channel = {channel, joined: false}
       channels.set(topic, entry)
       channel.on('broadcast', {event: signalEvent}, ({payload}) => {
@@ -105,7 +107,7 @@ export const strategy = defineRelayStrategy<SupabaseRoomConfig, typeof import('.
           error => room.report(`broadcast failed: ${errorMessage(error)}`),
         )
       },
-      close: () => Promise.allSettled([...channels.values()].map(({channel}) => realtime.removeChannel(channel))),
+      close: () => Promise.allSettled([...channels.values()].map(({channel}) => client.removeChannel(channel))),
     }
   },
 })

@@ -16,8 +16,9 @@
  *   runs on the first connect; a package that is not installed is reported as a
  *   `missing-dependency` P2PError naming it, through the room's onError, instead of
  *   failing when the module is imported; the adapter is made once it is loaded;
- * - **refcounted clients**: `room.acquire(pool, key, create)` shares one client per key
- *   between the rooms of a page (./shared-clients.ts) and releases it when the room closes;
+ * - **refcounted clients**: an adapter takes its client from a pool (./shared-clients.ts)
+ *   that shares one per key between the rooms of a page, and hands the release to
+ *   `room.onClose`, which runs it once the adapter's close has settled;
  * - **idempotent close**: the core's `close()` runs the adapter's close once, after
  *   unsubscribing its topics, then releases what the room acquired.
  *
@@ -30,14 +31,13 @@ import type {Signaling, Strategy, StrategyContext} from '../../core/strategy.js'
 import type {BaseRoomConfig} from '../../core/types.js'
 import {createReporter} from './reporter.js'
 import {createSendQueue} from './send-queue.js'
-import type {SharedClients} from './shared-clients.js'
 import {createTopicListeners} from './topic-listeners.js'
 
 /** What the builder gives an adapter for one room. */
 export type RelayRoom = {
   context: StrategyContext
   /** Reports a problem that does not end the room: once per distinct message, never after close. */
-  report: (error: string | P2PError) => void
+  report: (error: unknown) => void
   /** Hands a message that arrived on `topic` to the room's listeners (ignored after close or for other topics). */
   deliver: (topic: string, message: string) => void
   /** Topics the room listens to now (to subscribe again after a reconnect). */
@@ -46,9 +46,10 @@ export type RelayRoom = {
   has: (topic: string) => boolean
   /** Offers the queued messages to `publish` again: call it when something changed (connected, joined, a peer appeared). */
   flush: () => void
-  /** The client for `key` from `pool`, shared with the page's other rooms; released when this room closes. */
-  acquire: <T>(pool: SharedClients<T>, key: string, create: () => T) => T
-  /** Runs `cleanup` when the room closes, after the adapter's own `close`. */
+  /**
+   * Runs `cleanup` when the room closes, after the adapter's own `close` (settled): e.g. the
+   * release of a client shared with the page's other rooms (./shared-clients.ts).
+   */
   onClose: (cleanup: () => void) => void
   readonly closed: boolean
 }
@@ -91,26 +92,25 @@ export const defineRelayStrategy = <C extends BaseRoomConfig, Sdk = undefined>(
     const cleanups: Array<() => unknown> = []
     const queue = createSendQueue<[topic: string, message: string]>()
     const reporter = createReporter(context.onError)
-    const report = (error: string | P2PError) => void (closed || reporter(error))
-    const fail = (error: unknown) => report(error instanceof P2PError ? error : errorMessage(error))
-    /** Runs an adapter hook: what it throws or rejects with is reported, never thrown to the core. */
+    /** A string or P2PError as it is, anything else thrown by its message; nothing after close. */
+    const report = (error: unknown) =>
+      void (closed || reporter(error instanceof P2PError ? error : errorMessage(error)))
+    /** Runs adapter code: what it throws or rejects with is reported, never thrown to the core. */
     const attempt = <T>(run: () => T): T | undefined => {
       try {
         const result = run()
-        if (result instanceof Promise) result.catch(fail)
+        if (result instanceof Promise) result.catch(report)
         return result
       } catch (error) {
-        fail(error)
+        report(error)
       }
     }
-    const topics = createTopicListeners({
-      first: topic => attempt(() => adapter?.subscribe?.(topic)),
-      last: topic => attempt(() => adapter?.unsubscribe?.(topic)),
-    })
-    /** False if the adapter cannot send it yet; a message that failed is not retried. */
-    const send = (topic: string, message: string, waitedMs: number) =>
+    const hook = (name: 'subscribe' | 'unsubscribe') => (topic: string) => attempt(() => adapter?.[name]?.(topic))
+    const topics = createTopicListeners({first: hook('subscribe'), last: hook('unsubscribe')})
+    /** False if the adapter cannot send it yet; a message whose send failed is not retried. */
+    const send = ([topic, message]: [string, string], waitedMs: number) =>
       !!adapter && attempt(() => adapter!.publish(topic, message, waitedMs)) !== false
-    const flush = () => void (closed || queue.drain(([topic, message], waited) => send(topic, message, waited)))
+    const flush = () => void (closed || queue.drain(send))
 
     const room: RelayRoom = {
       context,
@@ -119,35 +119,31 @@ export const defineRelayStrategy = <C extends BaseRoomConfig, Sdk = undefined>(
       topics: topics.topics,
       has: topics.has,
       flush,
-      acquire: (pool, key, create) => pool.acquire(key, create, cleanups).client,
       onClose: cleanup => void cleanups.push(cleanup),
       get closed() {
         return closed
       },
     }
-
     const start = (sdk?: Sdk) => {
       if (closed) return
       adapter = attempt(() => spec.connect(config, room, sdk!))
-      for (const topic of topics.topics()) attempt(() => adapter?.subscribe?.(topic))
+      topics.topics().forEach(hook('subscribe')) // those the core subscribed while the SDK loaded
       flush()
     }
-    if (spec.sdk) spec.sdk().then(start, fail)
+    if (spec.sdk) spec.sdk().then(start, report)
     else start()
 
     return {
       subscribe: (topic, onMessage) => (closed ? () => {} : topics.add(topic, onMessage)),
       publish: (topic, message) => {
-        if (!closed && (queue.size || !send(topic, message, 0))) queue.push([topic, message])
+        if (!closed && (queue.size || !send([topic, message], 0))) queue.push([topic, message])
       },
       close: () => {
         if (closed) return
         topics.clear() // the adapter hears `unsubscribe` for each topic
         closed = true
         queue.clear()
-        const release = () => {
-          for (const cleanup of cleanups.reverse()) attempt(cleanup)
-        }
+        const release = () => cleanups.reverse().forEach(attempt)
         Promise.resolve(attempt(() => adapter?.close?.())).then(release, release)
       },
     }

@@ -74,15 +74,14 @@ export type RelayLease<Socket, Outgoing = string> = {
 export const connectTimeoutMs = 10_000
 /** A connection that stayed up this long resets the backoff; a relay that drops at once keeps backing off. */
 const stableAfterMs = 10_000
-type Lease<Socket> = {handlers: LeaseHandlers<Socket>}
-
 type Connection<Socket> = {
   url: string
   socket?: Socket
   isOpen: boolean
   /** An attempt is under way (socket created, not yet open or failed). */
   connecting: boolean
-  leases: Set<Lease<Socket>>
+  /** What each room using this relay hears: one entry per lease. */
+  leases: Set<LeaseHandlers<Socket>>
   config: RelayConfig
   backoff: ReturnType<typeof createBackoff>
   openedAt: number
@@ -167,32 +166,37 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
   let paused = false
   let autoRooms = 0 // rooms that follow the browser's online/offline events
 
-  const scheduleRetry = (connection: Connection<Socket>) => {
+  /** Tells every room using `connection` something, each guarded from the others. */
+  const tell = (connection: Connection<Socket>, run: (lease: LeaseHandlers<Socket>) => void) => {
+    for (const lease of connection.leases) guard(() => run(lease))
+  }
+  const closeSocket = (connection: Connection<Socket>) =>
+    connection.socket && guard(() => transport.close(connection.socket!))
+  const stopRetry = (connection: Connection<Socket>) => {
     clearTimeout(connection.retryTimer)
     connection.retryTimer = undefined
-    if (paused || !connection.leases.size) return
-    connection.retryTimer = setTimeout(() => connect(connection), connection.backoff.next())
   }
 
   const down = (connection: Connection<Socket>, attempt: number, reason: string) => {
     if (attempt !== connection.attempt) return
     connection.attempt++ // ignore anything else this socket reports
     clearTimeout(connection.connectTimer)
-    const wasOpen = connection.isOpen
+    if (connection.isOpen && Date.now() - connection.openedAt >= stableAfterMs) connection.backoff.reset()
     connection.isOpen = connection.connecting = false
-    if (connection.socket) guard(() => transport.close(connection.socket!))
-    if (wasOpen && Date.now() - connection.openedAt >= stableAfterMs) connection.backoff.reset()
-    if (!connection.toldDown) for (const lease of connection.leases) guard(() => lease.handlers.down?.(reason))
+    closeSocket(connection)
+    if (!connection.toldDown) tell(connection, lease => lease.down?.(reason))
     connection.toldDown = true
-    scheduleRetry(connection)
+    stopRetry(connection)
+    if (!paused && connection.leases.size)
+      connection.retryTimer = setTimeout(() => connect(connection), connection.backoff.next())
   }
 
   const connect = (connection: Connection<Socket>) => {
-    clearTimeout(connection.retryTimer)
-    connection.retryTimer = undefined
+    stopRetry(connection)
     if (!connection.leases.size || connection.isOpen) return
-    if (connection.socket) guard(() => transport.close(connection.socket!))
+    closeSocket(connection)
     const attempt = ++connection.attempt
+    const fail = (reason: string) => down(connection, attempt, reason)
     connection.connecting = true
     try {
       connection.socket = transport.open(
@@ -202,35 +206,28 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
             if (attempt !== connection.attempt) return
             clearTimeout(connection.connectTimer)
             connection.isOpen = true
-            connection.connecting = false
-            connection.toldDown = false
+            connection.connecting = connection.toldDown = false
             connection.openedAt = Date.now()
-            for (const lease of connection.leases) guard(() => lease.handlers.open?.(connection.socket!))
+            tell(connection, lease => lease.open?.(connection.socket!))
           },
           message: data => {
-            if (attempt !== connection.attempt || !connection.isOpen) return
-            for (const lease of connection.leases) guard(() => lease.handlers.message?.(data, connection.socket!))
+            if (attempt === connection.attempt && connection.isOpen)
+              tell(connection, lease => lease.message?.(data, connection.socket!))
           },
-          close: reason => queueMicrotask(() => down(connection, attempt, reason)),
+          close: reason => queueMicrotask(() => fail(reason)),
         },
         connection.config,
       )
     } catch (error) {
-      queueMicrotask(() => down(connection, attempt, `could not connect: ${errorMessage(error)}`))
+      queueMicrotask(() => fail(`could not connect: ${errorMessage(error)}`))
       return
     }
-    connection.connectTimer = setTimeout(
-      () => down(connection, attempt, `no answer within ${connectTimeoutMs} ms`),
-      connectTimeoutMs,
-    )
+    connection.connectTimer = setTimeout(() => fail(`no answer within ${connectTimeoutMs} ms`), connectTimeoutMs)
   }
 
   const pause = (): void => {
     paused = true
-    for (const connection of connections.values()) {
-      clearTimeout(connection.retryTimer)
-      connection.retryTimer = undefined
-    }
+    for (const connection of connections.values()) stopRetry(connection)
   }
 
   const resume = (): void => {
@@ -260,42 +257,44 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
 
   const acquire = (url: string, config: RelayConfig, handlers: LeaseHandlers<Socket>): RelayLease<Socket, Outgoing> => {
     let connection = connections.get(url)
-    if (!connection) {
-      connection = {
+    if (!connection)
+      connections.set(
         url,
-        isOpen: false,
-        connecting: false,
-        leases: new Set(),
-        config,
-        backoff: createBackoff(),
-        openedAt: 0,
-        attempt: 0,
-      }
-      connections.set(url, connection)
-    }
-    const lease: Lease<Socket> = {handlers}
+        (connection = {
+          url,
+          isOpen: false,
+          connecting: false,
+          leases: new Set(),
+          config,
+          backoff: createBackoff(),
+          openedAt: 0,
+          attempt: 0,
+        }),
+      )
     const current = connection
+    // A copy: the same handlers object may serve two leases.
+    const lease = {...handlers}
     current.leases.add(lease)
     if (current.isOpen)
-      queueMicrotask(() => current.leases.has(lease) && current.isOpen && guard(() => handlers.open?.(current.socket!)))
+      queueMicrotask(() => current.leases.has(lease) && current.isOpen && guard(() => lease.open?.(current.socket!)))
     else if (!current.socket) connect(current)
     // else it is connecting or waiting to retry: this lease is served when it opens.
+    const isOpen = () => current.leases.has(lease) && current.isOpen
     return {
       url,
-      socket: () => (current.isOpen ? current.socket : undefined),
+      socket: () => (isOpen() ? current.socket : undefined),
       send: message => {
-        if (!current.leases.has(lease) || !current.isOpen || !current.socket) return false
+        if (!isOpen()) return false
         guard(() => transport.send(current.socket!, message))
         return true
       },
       release: () => {
-        if (!current.leases.delete(lease)) return
-        if (current.leases.size) return
-        clearTimeout(current.retryTimer)
+        if (!current.leases.delete(lease) || current.leases.size) return
+        stopRetry(current)
         clearTimeout(current.connectTimer)
         current.attempt++
         current.isOpen = current.connecting = false
-        if (current.socket) guard(() => transport.close(current.socket!))
+        closeSocket(current)
         if (connections.get(url) === current) connections.delete(url)
       },
     }

@@ -9,9 +9,8 @@ import {errorMessage, P2PError} from '../../core/errors.js'
 /** Whether a failed `import()` means "the package is not installed" (Node, browsers, bundlers). */
 export const isMissingModule = (error: unknown) =>
   (error as {code?: unknown})?.code === 'ERR_MODULE_NOT_FOUND' ||
-  /cannot find (module|package)|failed to resolve module|failed to fetch dynamically imported module|could not resolve|module not found|error loading dynamically imported module|importing a module script failed/i.test(
-    errorMessage(error),
-  )
+  // Node, Chromium, Firefox, Safari, bundlers' "Could not resolve" / "Module not found"
+  /cannot find|resolve|not found|dynamically imported|importing a module script/i.test(errorMessage(error))
 
 /**
  * A loader for an optional SDK: runs `load` (a dynamic `import()`) once and caches it. A

@@ -7,11 +7,8 @@ export type SharedClients<T> = ReturnType<typeof createSharedClients<T>>
 export const createSharedClients = <T>(destroy: (client: T) => void) => {
   const entries = new Map<string, {client: T; users: number}>()
   return {
-    /**
-     * The client for `key`, made with `create` if no room holds one. Call `release` once
-     * when done (or let whoever runs `releases` call it).
-     */
-    acquire(key: string, create: () => T, releases?: Array<() => void>): {client: T; release: () => void} {
+    /** The client for `key`, made with `create` if no room holds one. Call `release` when done (more calls do nothing). */
+    acquire(key: string, create: () => T): {client: T; release: () => void} {
       let entry = entries.get(key)
       if (!entry) entries.set(key, (entry = {client: create(), users: 0}))
       entry.users++
@@ -24,7 +21,6 @@ export const createSharedClients = <T>(destroy: (client: T) => void) => {
         entries.delete(key)
         destroy(held.client)
       }
-      releases?.push(release)
       return {client: held.client, release}
     },
   }
