@@ -177,9 +177,9 @@ describe('signaling over unreliable relays', () => {
     await rooms[0].makeAction('x')[0]('through the noise')
     expect(got).to.deep.equal(['through the noise'])
     // Garbage changes nothing the app sees: no false wrong-password, no error, still connected.
-    expect(joinErrors, 'no onJoinError').to.deep.equal([])
-    expect(errors.map(String), 'no onError').to.deep.equal([])
     for (const room of rooms) expect(Object.keys(room.getPeers())).to.have.length(1)
+    expect(errors.map(String), 'no onError').to.deep.equal([])
+    expect(joinErrors, 'no onJoinError').to.deep.equal([])
     for (const room of rooms) await room.leave()
     for (const page of pages) page.close()
   })
