@@ -168,8 +168,12 @@ export const strategy = defineRelayStrategy<TorrentRoomConfig>({
             offer_id: randomId(20),
           }))
           let sent = false
-          for (const each of pool.leases)
-            sent = (!!each.socket() && each.send(announceMessage(each.url, offers))) || sent
+          for (const each of pool.leases) {
+            if (each.socket()) sent = each.send(announceMessage(each.url, offers)) || sent
+            // Not connected yet: join its swarm the moment it opens (see `open`), before the
+            // queued announce goes out, so peers announcing meanwhile can reach us.
+            else stateOf(each.url).joined = true
+          }
           return sent
         }
         const to = peerIdsByTopic.get(topic)
