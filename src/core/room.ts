@@ -319,7 +319,8 @@ const createRoom = <C extends BaseRoomConfig>(
       roomTopic,
       selfTopic,
       peerTopic,
-      onError: message => report(new P2PError('strategy', `${strategy.name}: ${message}`)),
+      onError: error =>
+        report(error instanceof P2PError ? error : new P2PError('strategy', `${strategy.name}: ${error}`)),
     })
     signalingApi = startSignaling({
       signaling,

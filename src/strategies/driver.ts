@@ -3,7 +3,14 @@
  * `off(topic, handler)` and `emit(topic, data)` — an in-memory bus for one page, a
  * socket to your own server, a message bus you already run. Pass it as `config.driver`.
  */
-import {createJoinRoom, defineStrategy, selfId, type BaseRoomConfig} from '../core/index.js'
+import {
+  createJoinRoom,
+  defineStrategy,
+  errorMessage,
+  invalidConfig,
+  selfId,
+  type BaseRoomConfig,
+} from '../core/index.js'
 
 export type SignalingDriver = {
   on: (topic: string, handler: (data: string) => void) => void
@@ -34,8 +41,8 @@ export const strategy = defineStrategy<DriverRoomConfig>({
   name: 'driver',
   validate: config => {
     if (!isDriver(config.driver))
-      throw new TypeError(
-        'p2p-elements: the driver strategy needs config.driver, an object with on(topic, handler), off(topic, handler) and emit(topic, data)',
+      throw invalidConfig(
+        'the driver strategy needs config.driver, an object with on(topic, handler), off(topic, handler) and emit(topic, data)',
       )
   },
   connect: (config, context) => {
@@ -65,7 +72,7 @@ export const strategy = defineStrategy<DriverRoomConfig>({
         try {
           driver.emit(key(topic), message)
         } catch (error) {
-          context.onError(`driver.emit threw: ${error}`)
+          context.onError(`driver.emit threw: ${errorMessage(error)}`)
         }
       },
       close: () => {
