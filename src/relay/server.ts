@@ -69,6 +69,8 @@ export type RelayOptions = {
   allowedHosts?: string[]
   /** Behind a reverse proxy: take the client's address from the last X-Forwarded-For entry. Default false. */
   trustProxy?: boolean
+  /** Malformed messages (bad JSON, shape, id or signature) a connection may send before it is closed. Default 50. */
+  maxInvalidMessages?: number
   /** How often each connection is pinged; one that has not answered the last ping is dropped. Default 30 s. */
   pingIntervalMs?: number
   /** Bytes waiting to be sent to one client beyond which events for it are dropped (4x that: it is disconnected). Default 1 MiB. */
@@ -124,6 +126,7 @@ const defaults = {
   messageBurst: 100,
   messagesPerSecondPerIp: 100,
   messageBurstPerIp: 500,
+  maxInvalidMessages: 50, // a bug sends a few; a flood of bad signatures is someone burning our CPU
   maxClockSkewSeconds: 300, // signaling is live: an older event is a replay or a badly wrong clock
   verifySignatures: true,
   trustProxy: false,
@@ -151,6 +154,7 @@ type Client = {
   openedAt: number
   received: number
   delivered: number
+  invalid: number
   noticed: Map<string, number>
   logged: Set<string>
 }
@@ -223,6 +227,13 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
     }
   }
 
+  /** Counts a malformed message; past maxInvalidMessages the connection is told and closed (1008). */
+  const strike = (client: Client) => {
+    if (++client.invalid <= o.maxInvalidMessages) return
+    notice(client, 'invalid-messages', `blocked: more than ${o.maxInvalidMessages} invalid messages; closing`)
+    client.socket.close(1008, 'too many invalid messages')
+  }
+
   const unsubscribe = (subscription: Subscription) => {
     counters.subscriptions--
     if (!subscription.keys) return void unindexed.delete(subscription)
@@ -292,7 +303,8 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
     if (seen.has(event.id)) return ok(client, event.id, true, 'duplicate: already forwarded')
     if (o.verifySignatures && !verifyEvent(event as Event)) {
       count('signature')
-      return ok(client, event.id, false, 'invalid: the event id or signature does not check out')
+      ok(client, event.id, false, 'invalid: the event id or signature does not check out')
+      return strike(client)
     }
     // Remembered only once verified: a forged copy must not make the real event look like a duplicate.
     seen.add(event.id)
@@ -306,18 +318,21 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
   const onMessage = (client: Client, data: Buffer, binary: boolean) => {
     if (closing) return
     client.received++
-    if (binary) return notice(client, 'binary', 'invalid: this relay reads text messages only (JSON)')
-    if (data.length > o.maxMessageBytes)
-      return notice(
-        client,
-        'size',
-        `invalid: a message of ${data.length} bytes is over this relay's limit of ${o.maxMessageBytes} bytes`,
-      )
+    if (binary) {
+      notice(client, 'binary', 'invalid: this relay reads text messages only (JSON)')
+      return strike(client)
+    }
+    if (data.length > o.maxMessageBytes) {
+      const text = `invalid: a message of ${data.length} bytes is over this relay's limit of ${o.maxMessageBytes} bytes`
+      notice(client, 'size', text)
+      return strike(client)
+    }
     let parsed: unknown
     try {
       parsed = JSON.parse(data.toString('utf8'))
     } catch {
-      return notice(client, 'json', 'invalid: a message must be JSON')
+      notice(client, 'json', 'invalid: a message must be JSON')
+      return strike(client)
     }
     const message = readClientMessage(parsed, o)
     // CLOSE is always let through: it frees what the client holds here.
@@ -342,10 +357,11 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
     }
     if (message.type === 'invalid') {
       count('invalid')
-      if (message.eventId) return ok(client, message.eventId, false, `invalid: ${message.reason}`)
-      if (message.subscriptionId)
-        return send(client, JSON.stringify(['CLOSED', message.subscriptionId, `invalid: ${message.reason}`]))
-      return send(client, JSON.stringify(['NOTICE', `invalid: ${message.reason}`]))
+      if (message.eventId) ok(client, message.eventId, false, `invalid: ${message.reason}`)
+      else if (message.subscriptionId)
+        send(client, JSON.stringify(['CLOSED', message.subscriptionId, `invalid: ${message.reason}`]))
+      else send(client, JSON.stringify(['NOTICE', `invalid: ${message.reason}`]))
+      return strike(client)
     }
     if (message.type === 'EVENT') return onEvent(client, message.event)
     // REQ
@@ -398,6 +414,7 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
       openedAt: now,
       received: 0,
       delivered: 0,
+      invalid: 0,
       noticed: new Map(),
       logged: new Set(),
     }

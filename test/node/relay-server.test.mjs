@@ -157,6 +157,18 @@ test('a message over maxMessageBytes gets a NOTICE; one far over it closes the c
   })
 })
 
+test('a connection that keeps sending invalid messages (bad signatures, junk) is told and closed (1008)', async () => {
+  await withRelay({maxInvalidMessages: 3}, async relay => {
+    const client = await connect(relay.url)
+    for (let i = 0; i < 3; i++) send(client, ['EVENT', {...signed(), content: 'tampered'}])
+    await sync(client)
+    assert.equal(client.closed, null, 'three are tolerated')
+    send(client, 'junk')
+    assert.equal(await waitFor(() => client.closed, 'the close'), 1008)
+    assert.ok(noticeLike(client, /^blocked: more than 3 invalid messages; closing/))
+  })
+})
+
 test('subscriptions per connection and filters per REQ are capped, with CLOSED and a NOTICE', async () => {
   await withRelay({maxSubscriptions: 2, maxFilters: 2, maxFilterValues: 3}, async relay => {
     const client = await connect(relay.url)
