@@ -93,6 +93,14 @@ test('an event reaches the subscriptions whose filters match it, and no other', 
     await sync(reader)
     assert.equal(eventsFor(other, 'theirs').length, 0, 'another topic hears nothing')
     assert.equal(eventsFor(reader, 'mine').length, 1)
+    // Subscription ids belong to their connection: an outsider closing or taking "mine" changes nothing for the reader.
+    send(other, ['CLOSE', 'mine'])
+    send(other, ['REQ', 'mine', {kinds: [1]}])
+    await sync(other)
+    const next = signed({content: 'second'})
+    send(writer, ['EVENT', next])
+    await waitFor(() => eventsFor(reader, 'mine').length === 2, 'the second delivery')
+    assert.equal(eventsFor(other, 'mine').length, 0)
     for (const client of [reader, other, writer]) client.socket.close()
   })
 })
@@ -275,6 +283,21 @@ test('allowedOrigins and allowedHosts refuse other pages and other host names (D
     )
     assert.equal(health.statusCode, 403)
   })
+})
+
+test('X-Forwarded-For counts only with trustProxy: a client cannot pick its own address', async () => {
+  for (const trustProxy of [false, true]) {
+    await withRelay({maxConnectionsPerIp: 1, trustProxy}, async relay => {
+      const first = await connect(relay.url, {headers: {'x-forwarded-for': '198.51.100.1'}})
+      const second = await connect(relay.url, {headers: {'x-forwarded-for': '198.51.100.1, 198.51.100.2'}})
+      await sync(first)
+      if (trustProxy) await sync(second)
+      else await waitFor(() => second.closed, 'the second connection to be refused')
+      assert.equal(second.closed, trustProxy ? null : 1013, `trustProxy ${trustProxy}`)
+      first.socket.close()
+      second.socket.close()
+    })
+  }
 })
 
 test('GET /health answers JSON counters and NIP-11 describes the limits', async () => {
