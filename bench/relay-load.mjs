@@ -39,6 +39,7 @@ const relayChild = async () => {
       verifySignatures,
       maxConnections: clientsWanted * 2 + 100,
       maxConnectionsPerIp: clientsWanted * 2 + 100,
+      connectionBurstPerIp: clientsWanted * 2 + 100,
       messagesPerSecond: 100_000,
       messageBurst: 100_000,
       messagesPerSecondPerIp: 1_000_000,

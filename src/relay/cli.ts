@@ -16,6 +16,8 @@ const usage = `usage: p2p-elements relay [options]
   --max-subscriptions N       subscriptions per connection (default 20)
   --max-connections N         connections in all (default 10000)
   --max-connections-per-ip N  connections per address (default 32)
+  --ip-connection-rate N      new connections a second per address (default 2)
+  --ip-connection-burst N     ... and in a burst (default 30)
   --rate N --burst N          messages a second per connection, and its burst (default 20, 100)
   --ip-rate N --ip-burst N    the same per address (default 100, 500)
   --allowed-origin ORIGIN     only pages of this origin may connect (repeatable; default any)
@@ -38,6 +40,8 @@ const options = {
   'max-subscriptions': {type: 'string'},
   'max-connections': {type: 'string'},
   'max-connections-per-ip': {type: 'string'},
+  'ip-connection-rate': {type: 'string'},
+  'ip-connection-burst': {type: 'string'},
   rate: {type: 'string'},
   burst: {type: 'string'},
   'ip-rate': {type: 'string'},
@@ -79,6 +83,8 @@ const main = async () => {
     maxSubscriptions: number('max-subscriptions', values['max-subscriptions']),
     maxConnections: number('max-connections', values['max-connections']),
     maxConnectionsPerIp: number('max-connections-per-ip', values['max-connections-per-ip']),
+    connectionsPerSecondPerIp: number('ip-connection-rate', values['ip-connection-rate']),
+    connectionBurstPerIp: number('ip-connection-burst', values['ip-connection-burst']),
     messagesPerSecond: number('rate', values.rate),
     messageBurst: number('burst', values.burst),
     messagesPerSecondPerIp: number('ip-rate', values['ip-rate']),

@@ -49,6 +49,10 @@ export type RelayOptions = {
   maxConnections?: number
   /** Connections at once from one address (an IPv6 /64 counts as one). Default 32. */
   maxConnectionsPerIp?: number
+  /** New connections a second from one address, sustained. Default 2. */
+  connectionsPerSecondPerIp?: number
+  /** New connections from one address in a burst above that rate. Default 30. */
+  connectionBurstPerIp?: number
   /** Messages a second one connection may send, sustained. Default 20. */
   messagesPerSecond?: number
   /** Messages one connection may send in a burst above that rate. Default 100. */
@@ -122,6 +126,8 @@ const defaults = {
   maxFilterValues: 256,
   maxConnections: 10_000,
   maxConnectionsPerIp: 32, // several tabs, each with a few rooms, behind one NAT
+  connectionsPerSecondPerIp: 2, // reconnecting over and over must not reset the limits above
+  connectionBurstPerIp: 30,
   messagesPerSecond: 20, // a room joining sends a burst of announces and offers, then one per interval
   messageBurst: 100,
   messagesPerSecondPerIp: 100,
@@ -158,7 +164,8 @@ type Client = {
   noticed: Map<string, number>
   logged: Set<string>
 }
-type Address = {connections: number; bucket: Bucket}
+/** What is counted per address; kept after its last connection closes until its buckets are full again. */
+type Address = {connections: number; bucket: Bucket; connects: Bucket; idleSince: number}
 
 const lineLogger = (record: RelayLogRecord) => process.stdout.write(`${JSON.stringify(record)}\n`)
 
@@ -418,23 +425,30 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
       noticed: new Map(),
       logged: new Set(),
     }
-    const entry = addresses.get(key)
+    const address_ = addresses.get(key) ?? {
+      connections: 0,
+      bucket: createBucket(o.messageBurstPerIp, now),
+      connects: createBucket(o.connectionBurstPerIp, now),
+      idleSince: now,
+    }
+    addresses.set(key, address_)
     const full =
       clients.size >= o.maxConnections
         ? `blocked: this relay is full (${o.maxConnections} connections); try again later`
-        : (entry?.connections ?? 0) >= o.maxConnectionsPerIp
+        : address_.connections >= o.maxConnectionsPerIp
           ? `blocked: too many connections from your address (at most ${o.maxConnectionsPerIp})`
-          : null
+          : !take(address_.connects, o.connectionsPerSecondPerIp, o.connectionBurstPerIp, now)
+            ? `rate-limited: too many new connections from your address (at most ${o.connectionsPerSecondPerIp} a second); try again later`
+            : null
     if (full) {
       count('connections')
       log('warn', 'refused', {reason: 'connections', address, detail: full})
+      socket.on('error', () => socket.terminate())
       socket.send(JSON.stringify(['NOTICE', full]))
       socket.close(1013, 'too many connections')
       return
     }
-    const address_ = entry ?? {connections: 0, bucket: createBucket(o.messageBurstPerIp, now)}
     address_.connections++
-    addresses.set(key, address_)
     clients.add(client)
     log('info', 'connect', {client: client.id, address, origin: request.headers.origin ?? null})
     socket.on('message', (data: Buffer, binary: boolean) => onMessage(client, data, binary))
@@ -444,7 +458,7 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
       clients.delete(client)
       for (const subscription of client.subscriptions.values()) unsubscribe(subscription)
       client.subscriptions.clear()
-      if (--address_.connections === 0) addresses.delete(key)
+      if (--address_.connections === 0) address_.idleSince = Date.now()
       log('info', 'disconnect', {
         client: client.id,
         address,
@@ -476,7 +490,7 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
       status: closing ? 'shutting-down' : 'ok',
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       connections: clients.size,
-      addresses: addresses.size,
+      addresses: [...addresses.values()].filter(address => address.connections > 0).length,
       subscriptions: counters.subscriptions,
       eventsReceived: counters.eventsReceived,
       eventsForwarded: counters.eventsForwarded,
@@ -531,7 +545,14 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
     response.end('This is a Nostr relay: connect with a WebSocket.\n')
   }
 
+  // An address with no connection is forgotten once its buckets would be full again anyway.
+  const forgetAfterMs =
+    1000 *
+    Math.max(o.messageBurstPerIp / o.messagesPerSecondPerIp, o.connectionBurstPerIp / o.connectionsPerSecondPerIp)
   const heartbeat = setInterval(() => {
+    const now = Date.now()
+    for (const [key, address] of addresses)
+      if (address.connections === 0 && now - address.idleSince > forgetAfterMs) addresses.delete(key)
     for (const client of clients) {
       if (!client.alive) {
         log('info', 'timeout', {client: client.id, address: client.address})
@@ -539,7 +560,11 @@ export const createRelay = (options: RelayOptions = {}): Relay => {
         continue
       }
       client.alive = false
-      client.socket.ping()
+      try {
+        client.socket.ping()
+      } catch {
+        client.socket.terminate()
+      }
     }
   }, o.pingIntervalMs)
   heartbeat.unref()

@@ -40,7 +40,7 @@ const waitFor = async (check, what, ms = 5_000) => {
   while (Date.now() < until) {
     const value = check()
     if (value) return value
-    await new Promise(done => setTimeout(done, 5))
+    await new Promise(done => setTimeout(done, 10))
   }
   throw new Error(`never saw ${what}`)
 }
@@ -266,6 +266,19 @@ test('connections are capped per address and in all, each refusal said with a NO
   })
 })
 
+test('new connections from one address are rate-limited, with a NOTICE before closing (1013)', async () => {
+  await withRelay({connectionsPerSecondPerIp: 0.1, connectionBurstPerIp: 2}, async relay => {
+    const kept = [await connect(relay.url), await connect(relay.url)]
+    kept[1].socket.close()
+    await waitFor(() => kept[1].closed, 'the close')
+    // Closing one does not give its place back: the burst is spent.
+    const third = await connect(relay.url)
+    assert.equal(await waitFor(() => third.closed, 'the third connection to close'), 1013)
+    assert.match(third.messages[0][1], /^rate-limited: too many new connections from your address/)
+    kept[0].socket.close()
+  })
+})
+
 test('allowedOrigins and allowedHosts refuse other pages and other host names (DNS rebinding)', async () => {
   await withRelay({allowedOrigins: ['https://app.example'], allowedHosts: ['relay.example']}, async relay => {
     const host = {host: 'relay.example'}
@@ -322,14 +335,23 @@ test('five hundred clients at once each get every event of their topic and none 
   const topics = 10
   const perPublisher = 3
   await withRelay(
-    {maxConnectionsPerIp: clients + 1, messagesPerSecondPerIp: 10_000, messageBurstPerIp: 10_000},
+    {
+      maxConnectionsPerIp: clients + 1,
+      connectionBurstPerIp: clients + 1,
+      messagesPerSecondPerIp: 10_000,
+      messageBurstPerIp: 10_000,
+    },
     async relay => {
       const all = []
       for (let i = 0; i < clients; i += 50)
         all.push(...(await Promise.all(Array.from({length: Math.min(50, clients - i)}, () => connect(relay.url)))))
       for (const [i, client] of all.entries())
         send(client, ['REQ', 'room', {kinds: [kind], '#x': [`topic-${i % topics}`]}])
-      await Promise.all(all.map(sync))
+      await waitFor(
+        () => all.every(client => client.messages.some(m => m[0] === 'EOSE' && m[1] === 'room')),
+        'every subscription to be in place',
+        30_000,
+      )
       // One publisher per topic sends a few events.
       const publishers = all.slice(0, topics)
       const key = generateSecretKey()
