@@ -1,53 +1,36 @@
 // Generates custom-elements.json, the machine-readable docs of every element (attributes,
 // properties, methods, events, parts, slots, CSS properties) for editors and doc tools:
 //   npx custom-elements-manifest analyze --config custom-elements-manifest.config.mjs
-// It reads the JSDoc tags (@fires, @csspart, @cssprop, @slot) and Lit decorators in the source.
-import {readFileSync} from 'node:fs'
-
-/** attributes.appId -> 'app-id', read from the constants module the elements use. */
-const attributeNames = Object.fromEntries(
-  [
-    ...readFileSync('src/elements/names.ts', 'utf8')
-      .split('export const attributes')[1]
-      .matchAll(/(\w+): '([a-z-]+)'/g),
-  ].map(([, key, name]) => [key, name]),
-)
-
-/** Field name -> attribute name for each `@property({attribute: attributes.X, ...}) field` in a source file. */
-const attributesOf = path =>
-  Object.fromEntries(
-    [...readFileSync(path, 'utf8').matchAll(/@property\(\{attribute: attributes\.(\w+)[^)]*\)\s+(\w+)/g)].map(
-      ([, key, field]) => [field, attributeNames[key]],
-    ),
-  )
+// It reads the JSDoc tags (@tag, @fires, @csspart, @cssprop, @slot, @deprecated) and the Lit
+// decorators in the source as they are: attribute names are string literals there (checked
+// against names.ts by the type of `property`), and each element says its tag with `@tag`.
 
 export default {
-  globs: ['src/elements/p2p-*.ts'],
+  // The elements, and the base class their shared attributes and properties come from.
+  globs: ['src/elements/p2p-*.ts', 'src/elements/room-member.ts'],
   outdir: '.',
   litelement: true,
-  // Only the elements: the classes the tags are defined with come from define.ts.
   dependencies: false,
   plugins: [
     {
-      // The tags are defined in define.ts through constants, which the analyzer cannot follow:
-      // each element file is named as its tag, so take the tag from there.
-      name: 'p2p-names',
+      name: 'p2p-elements',
       packageLinkPhase({customElementsManifest}) {
         for (const module of customElementsManifest.modules) {
-          const tag = module.path.match(/(p2p-[a-z-]+)\.ts$/)?.[1]
-          const attributes = attributesOf(module.path)
+          // The analyzer lists some local variables of a module (e.g. one inside a function): only exports are API.
+          const exported = new Set((module.exports ?? []).map(e => e.declaration?.name))
+          module.declarations = (module.declarations ?? []).filter(d => d.kind !== 'variable' || exported.has(d.name))
           for (const declaration of module.declarations ?? []) {
-            if (!declaration.customElement || !tag) continue
-            declaration.tagName = tag
-            // Attribute names come from constants (attributes.appId), which the analyzer cannot follow.
-            for (const attribute of declaration.attributes ?? [])
-              if (attributes[attribute.fieldName]) attribute.name = attributes[attribute.fieldName]
-            // Private state and helpers are not part of the API a user sees.
+            if (declaration.kind !== 'class') continue
+            // Private and protected state and helpers are not part of the API a user sees.
             declaration.members = (declaration.members ?? []).filter(
-              m => m.privacy !== 'private' && !m.name.startsWith('#'),
+              member => member.privacy !== 'private' && member.privacy !== 'protected' && !member.name.startsWith('#'),
             )
-            for (const member of declaration.members)
-              if (member.attribute && attributes[member.name]) member.attribute = attributes[member.name]
+            if (!declaration.customElement) continue
+            // Each element file is named as its tag: a @tag that says otherwise is a mistake.
+            const tag = module.path.match(/(p2p-[a-z-]+)\.ts$/)?.[1]
+            if (declaration.tagName !== tag)
+              throw new Error(`${module.path}: @tag ${declaration.tagName} does not match the file name (${tag})`)
+            // define.ts registers the tags from a list, which the analyzer does not follow.
             module.exports = [
               ...(module.exports ?? []),
               {

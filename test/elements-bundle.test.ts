@@ -1,5 +1,5 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, openElementsPeer, roomHtml} from './helpers/elements.js'
+import {closePeerPages, openElementsPeer, roomHtml, type ElementsPeer} from './helpers/elements.js'
 import {until, uniqueRoom} from './helpers/peers.js'
 
 const bundle = '/dist/p2p-elements.js'
@@ -11,7 +11,7 @@ describe('the p2p-elements.js bundle', () => {
     const page = '/test/fixtures/elements-bundle.html'
     const html = roomHtml(roomId, '<p2p-action name="hi"></p2p-action><p2p-peer-list></p2p-peer-list>')
     const peers = [await openElementsPeer(html, {page}), await openElementsPeer(html, {page})]
-    const [a, b] = peers as [any, any]
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
     await until(() => a.$('p2p-room').peers.length === 1, 'peers to meet')
     await a.$('p2p-action').send('from the bundle')
     await until(() => b.seen('p2p-data')[0]?.detail.data === 'from the bundle', 'the message')
@@ -26,6 +26,6 @@ describe('the p2p-elements.js bundle', () => {
         `${other} chunk loaded`,
       ).to.equal(false)
     expect(loaded.some((path: string) => path.startsWith('/src/'))).to.equal(false)
-    closeAll(peers)
+    closePeerPages(peers)
   })
 })

@@ -1,15 +1,16 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, openElementsPeer, openRoomPeers, roomHtml, type ElementsPeer} from './helpers/elements.js'
+import {closePeerPages, openElementsPeer, openRoomPeers, roomHtml, type ElementsPeer} from './helpers/elements.js'
 import {until, uniqueRoom} from './helpers/peers.js'
 import {axeViolations} from './helpers/axe.js'
 import {screenshot} from './helpers/screenshot.js'
+
+const shadowOf = (peer: ElementsPeer) => peer.$('p2p-file-send').shadowRoot!
 
 const bytes = (n: number) => Uint8Array.from({length: n}, (_, i) => (i * 131 + 17) & 255)
 
 /** Chooses files in a peer's widget the way a user does: through its file input. */
 const choose = (peer: ElementsPeer, files: File[]) => {
-  const widget = peer.$('p2p-file-send')
-  const input = widget.shadowRoot.querySelector('input[type=file]')
+  const input = shadowOf(peer).querySelector<HTMLInputElement>('input[type=file]')!
   const transfer = new peer.window.DataTransfer()
   for (const file of files) transfer.items.add(new peer.window.File([file], file.name, {type: file.type}))
   input.files = transfer.files
@@ -17,9 +18,11 @@ const choose = (peer: ElementsPeer, files: File[]) => {
 }
 
 const text = (element: Element) => element.textContent!.replace(/\s+/g, ' ').trim()
-const rows = (peer: ElementsPeer, list: 'sent' | 'received') =>
-  [...peer.$('p2p-file-send').shadowRoot.querySelectorAll(`[part~=${list}] [part~=file]`)] as HTMLElement[]
-const message = (peer: ElementsPeer) => peer.$('p2p-file-send').shadowRoot.querySelector('[part~=message]')
+const rows = (peer: ElementsPeer, list: 'sent' | 'received') => [
+  ...shadowOf(peer).querySelectorAll<HTMLElement>(`[part~=${list}] [part~=file]`),
+]
+/** The problem the widget shows; fails the test if there is none. */
+const message = (peer: ElementsPeer) => shadowOf(peer).querySelector('[part~=message]')!
 
 describe('<p2p-file-send>', () => {
   it('a 5 MB file goes to two peers whole, with progress reaching 100% on every side', async () => {
@@ -38,7 +41,7 @@ describe('<p2p-file-send>', () => {
       expect(new Uint8Array(await file.arrayBuffer())).to.deep.equal(content)
       const progress = peer.seen('p2p-file-progress').map(e => e.detail)
       expect(progress.every(d => d.direction === 'receive' && d.file.name === 'holiday-photos.zip')).to.equal(true)
-      expect(progress.at(-1).fraction).to.equal(1)
+      expect(progress.at(-1)!.fraction).to.equal(1)
       const [row] = rows(peer, 'received')
       expect(text(row!)).to.contain('holiday-photos.zip').and.contain('Download 5.2 MB').and.contain('100%')
       expect(row!.querySelector('a[download]')!.getAttribute('download')).to.equal('holiday-photos.zip')
@@ -52,13 +55,13 @@ describe('<p2p-file-send>', () => {
     const sent = a.seen('p2p-file-progress').map(e => e.detail)
     for (const peer of [b, c])
       expect(
-        sent.filter(d => d.peerId === peer.$('p2p-room').selfId && d.direction === 'send').at(-1).fraction,
+        sent.filter(d => d.peerId === peer.$('p2p-room').selfId && d.direction === 'send').at(-1)!.fraction,
       ).to.equal(1)
     expect(text(rows(a, 'sent')[0]!).match(/100%/g)).to.have.length(2)
     expect(a.seen('p2p-file-error')).to.have.length(0)
     await screenshot('file-send')
     for (const peer of [a, b]) expect(await axeViolations(peer, peer.$('p2p-file-send'))).to.deep.equal([])
-    closeAll(peers)
+    closePeerPages(peers)
   })
 
   it('a file over max-size is not sent: the widget says so and fires p2p-file-error', async () => {
@@ -67,11 +70,11 @@ describe('<p2p-file-send>', () => {
     choose(a, [new File([bytes(5000)], 'big.bin')])
     const error = await until(() => a.seen('p2p-file-error')[0], 'p2p-file-error')
     expect(error.detail).to.deep.include({code: 'too-large'})
-    expect(error.detail.file.name).to.equal('big.bin')
+    expect(error.detail.file!.name).to.equal('big.bin')
     expect(text(message(a))).to.equal('big.bin is 5.0 KB; files up to 1.0 KB can be sent.')
     expect(message(a).getAttribute('role')).to.equal('alert')
     expect(rows(b, 'received')).to.have.length(0)
-    closeAll(peers)
+    closePeerPages(peers)
   })
 
   it('a file the receiver refuses (over its max-message-size) shows why on the sender', async () => {
@@ -86,7 +89,7 @@ describe('<p2p-file-send>', () => {
     expect(text(message(a))).to.contain('report.pdf did not reach')
     expect(text(rows(a, 'sent')[0]!)).to.contain('too large for them')
     expect(b.seen('p2p-file-received')).to.have.length(0)
-    closeAll([a, b])
+    closePeerPages([a, b])
   })
 
   it('with no one else in the room, choosing a file says it was not sent', async () => {
@@ -96,7 +99,7 @@ describe('<p2p-file-send>', () => {
     const error = await until(() => a.seen('p2p-file-error')[0], 'p2p-file-error')
     expect(error.detail.code).to.equal('no-peers')
     expect(text(message(a))).to.contain('No one else is in the room yet')
-    closeAll([a])
+    closePeerPages([a])
   })
 
   it('with auto-download, a received file is saved at once under its name', async () => {
@@ -112,7 +115,7 @@ describe('<p2p-file-send>', () => {
     await until(() => saved.length === 1, 'the download')
     expect(saved[0]!.download).to.equal('minutes.txt')
     expect(await (await fetch(saved[0]!.href)).text()).to.equal('minutes of the meeting')
-    closeAll([a, b])
+    closePeerPages([a, b])
   })
 
   it('a file whose sender leaves mid-way is marked as not arrived, on the receiver too', async () => {
@@ -129,13 +132,13 @@ describe('<p2p-file-send>', () => {
     expect(text(message(b))).to.contain('movie.mp4 did not arrive')
     expect(text(rows(b, 'received')[0]!)).to.contain('they left')
     expect(b.seen('p2p-file-received')).to.have.length(0)
-    closeAll(peers)
+    closePeerPages(peers)
   })
 
   it('sends to the peer chosen in “Send to” only', async () => {
     const {peers} = await openRoomPeers(3, '<p2p-file-send></p2p-file-send>')
     const [a, b, c] = peers as [ElementsPeer, ElementsPeer, ElementsPeer]
-    const select = a.$('p2p-file-send').shadowRoot.querySelector('select')
+    const select = shadowOf(a).querySelector('select')!
     expect(select.options).to.have.length(3)
     select.value = c.$('p2p-room').selfId
     select.dispatchEvent(new a.window.Event('change'))
@@ -143,6 +146,6 @@ describe('<p2p-file-send>', () => {
     await until(() => c.seen('p2p-file-received').length === 1, 'c to get it')
     expect(b.seen('p2p-file-received')).to.have.length(0)
     expect(rows(a, 'sent')[0]!.querySelectorAll('progress')).to.have.length(1)
-    closeAll(peers)
+    closePeerPages(peers)
   })
 })

@@ -1,5 +1,5 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, openElementsPeer} from './helpers/elements.js'
+import {closePeerPages, openElementsPeer, type ElementsPeer} from './helpers/elements.js'
 import {until, uniqueRoom} from './helpers/peers.js'
 import {servers} from './helpers/servers.js'
 
@@ -30,7 +30,7 @@ describe('<p2p-room strategy="…">', () => {
         <p2p-action name="hello"></p2p-action></p2p-room>`
       const options = {page: await page()}
       const peers = [await openElementsPeer(html, options), await openElementsPeer(html, options)]
-      const [a, b] = peers as [any, any]
+      const [a, b] = peers as [ElementsPeer, ElementsPeer]
       const errors = () => [...a.seen('p2p-error'), ...b.seen('p2p-error')].map((e: CustomEvent) => e.detail.message)
       const met = () => a.$('p2p-room').peers.length === 1 && b.$('p2p-room').peers.length === 1
       await until(() => met() || errors().length, `peers to meet over ${strategy}`)
@@ -39,6 +39,6 @@ describe('<p2p-room strategy="…">', () => {
       const data = await until(() => b.seen('p2p-data')[0], 'the message')
       expect(data.detail).to.deep.include({data: `hello over ${strategy}`, peerId: a.$('p2p-room').selfId})
       expect(errors()).to.deep.equal([])
-      closeAll(peers)
+      closePeerPages(peers)
     })
 })

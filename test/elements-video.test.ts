@@ -1,11 +1,12 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, openElementsPeer, openRoomPeers, roomHtml, type ElementsPeer} from './helpers/elements.js'
+import {closePeerPages, openElementsPeer, openRoomPeers, roomHtml, type ElementsPeer} from './helpers/elements.js'
 import {until, uniqueRoom} from './helpers/peers.js'
 import {axeViolations} from './helpers/axe.js'
 import {screenshot} from './helpers/screenshot.js'
 
 const grid = (peer: ElementsPeer) => peer.$('p2p-video-grid')
-const tiles = (peer: ElementsPeer) => [...grid(peer).shadowRoot.querySelectorAll('[part~=tile]')] as HTMLElement[]
+const shadowOf = (peer: ElementsPeer) => grid(peer).shadowRoot!
+const tiles = (peer: ElementsPeer) => [...shadowOf(peer).querySelectorAll<HTMLElement>('[part~=tile]')]
 const remoteTiles = (peer: ElementsPeer) => tiles(peer).filter(tile => !tile.part.contains('self'))
 const playing = (tile: HTMLElement) => {
   const video = tile.querySelector('video')!
@@ -45,24 +46,27 @@ describe('<p2p-video-grid>', () => {
     c.close()
     for (const peer of [a, b]) await until(() => remoteTiles(peer).length === 1, 'c’s tile to go')
     expect(remoteTiles(a)[0]!.dataset.peer).to.equal(ids(b))
-    closeAll(peers)
+    closePeerPages(peers)
   })
 
   it('the camera button turns the camera track off and on, and says so with aria-pressed', async () => {
     const {peers} = await openRoomPeers(2, '<p2p-video-grid video audio show-self></p2p-video-grid>')
     const [a] = peers as [ElementsPeer]
-    const button = await until(() => grid(a).shadowRoot.querySelector('[part~=camera]'), 'the camera button')
-    const mic = grid(a).shadowRoot.querySelector('[part~=mic]')
+    const button = await until(
+      () => shadowOf(a).querySelector<HTMLButtonElement>('[part~=camera]'),
+      'the camera button',
+    )
+    const mic = shadowOf(a).querySelector('[part~=mic]')!
     expect(mic.getAttribute('aria-pressed')).to.equal('true')
     expect(button.getAttribute('aria-pressed')).to.equal('true')
     button.click()
     await grid(a).updateComplete
-    expect(grid(a).localStream.getVideoTracks()[0].enabled).to.equal(false)
+    expect(grid(a).localStream!.getVideoTracks()[0]!.enabled).to.equal(false)
     expect(button.getAttribute('aria-pressed')).to.equal('false')
     button.click()
     await grid(a).updateComplete
-    expect(grid(a).localStream.getVideoTracks()[0].enabled).to.equal(true)
-    closeAll(peers)
+    expect(grid(a).localStream!.getVideoTracks()[0]!.enabled).to.equal(true)
+    closePeerPages(peers)
   })
 
   it('a stream given in the stream property is sent instead of asking for the camera', async () => {
@@ -80,7 +84,7 @@ describe('<p2p-video-grid>', () => {
     expect(remoteTiles(b)[0]!.querySelector('video')!.videoWidth).to.equal(320)
     expect(tiles(a)).to.have.length(0) // no show-self
     clearInterval(paint)
-    closeAll(peers)
+    closePeerPages(peers)
   })
 
   it('a tile goes when its peer stops sending the stream', async () => {
@@ -93,7 +97,7 @@ describe('<p2p-video-grid>', () => {
     await until(() => remoteTiles(b).length === 0, 'the tile to go')
     expect(b.$('p2p-room').peers).to.have.length(1)
     for (const track of camera.getTracks()) track.stop()
-    closeAll(peers)
+    closePeerPages(peers)
   })
 
   it('a denied camera shows a clear message in the grid and fires p2p-media-error', async () => {
@@ -102,9 +106,9 @@ describe('<p2p-video-grid>', () => {
     })
     const error = await until(() => a.seen('p2p-media-error')[0], 'p2p-media-error')
     expect(error.detail.name).to.equal('NotAllowedError')
-    const message = grid(a).shadowRoot.querySelector('[part~=message]')
+    const message = shadowOf(a).querySelector('[part~=message]')!
     expect(message.getAttribute('role')).to.equal('alert')
     expect(message.textContent).to.contain('Permission to use the camera was denied')
-    closeAll([a])
+    closePeerPages([a])
   })
 })

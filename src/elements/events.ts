@@ -3,6 +3,7 @@
  * augmentation that makes `el.addEventListener('p2p-data', e => e.detail.peerId)` type-check.
  * Every event is a `CustomEvent` that bubbles and crosses shadow roots (`composed`).
  */
+import {errorMessage} from '../core/errors.js'
 import type {JoinError, Metadata, PeerId, Room} from '../core/types.js'
 import type {EventName} from './names.js'
 
@@ -58,7 +59,7 @@ export const fire = <K extends keyof P2PEventMap>(
 
 /** The error detail for anything thrown: P2PErrors keep their code and peer. */
 export const errorDetail = (error: unknown): ErrorDetail => {
-  const err = error instanceof Error ? error : new Error(String(error))
+  const err = error instanceof Error ? error : new Error(errorMessage(error))
   const {code, peerId} = err as Error & {code?: unknown; peerId?: unknown}
   return {
     error: err,

@@ -34,7 +34,10 @@ export type EventName = (typeof events)[keyof typeof events]
 
 export const attributes = {
   appId: 'app-id',
+  /** On `<p2p-room>`: the room id. On a child element: deprecated, use `for`. */
   room: 'room',
+  /** On a child element: the id of the `<p2p-room>` it belongs to when it is not inside it. */
+  for: 'for',
   strategy: 'strategy',
   password: 'password',
   relayUrls: 'relay-urls',
@@ -53,3 +56,4 @@ export const attributes = {
   showSelf: 'show-self',
   mirrorSelf: 'mirror-self',
 } as const
+export type AttributeName = (typeof attributes)[keyof typeof attributes]

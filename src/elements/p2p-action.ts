@@ -1,10 +1,10 @@
-import {LitElement} from 'lit'
-import {property} from 'lit/decorators.js'
+import {P2PError} from '../core/errors.js'
 import type {DataPayload, Metadata, TargetPeers} from '../core/types.js'
 import {errorDetail, fire} from './events.js'
-import {attributes, events} from './names.js'
+import {events} from './names.js'
 import type {P2PRoom} from './p2p-room.js'
-import {RoomLink} from './room-link.js'
+import {property} from './property.js'
+import {RoomMember} from './room-member.js'
 
 /**
  * One named channel of messages between the peers of a room: `send()` data of any kind
@@ -13,36 +13,36 @@ import {RoomLink} from './room-link.js'
  * anything listens are kept (up to 100 per action) and delivered when it does.
  *
  * @summary Send and receive messages of one kind between the peers of a room.
+ * @tag p2p-action
  *
  * @fires {CustomEvent<DataDetail>} p2p-data - A message arrived: `{data, peerId, metadata}`. Binary arrives as an ArrayBuffer.
  * @fires {CustomEvent<ProgressDetail>} p2p-progress - Progress of a message in either direction: `{fraction, peerId, metadata, direction}` with direction 'send' or 'receive'.
- * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it, or a send failed (the send promise also rejects).
+ * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it (code `no-room`), or a send failed (the send promise also rejects).
  */
-export class P2PAction extends LitElement {
+export class P2PAction extends RoomMember {
   /** The action's name, the same on every peer (at most 255 bytes of UTF-8). */
-  @property({attribute: attributes.name, reflect: true}) name = ''
-  /** The id of the `<p2p-room>` to use when this element is not inside it. */
-  @property({attribute: attributes.room, reflect: true}) room?: string
+  @property({attribute: 'name', reflect: true}) name = ''
 
-  #link = new RoomLink(this, room => this.#subscribe(room))
   #unsubscribe?: () => void
-
-  /** The `<p2p-room>` this action belongs to, once found. */
-  get roomElement(): P2PRoom | undefined {
-    return this.#link.room
-  }
 
   /**
    * Sends `data` to every peer, or to `targets` (a peer id or a list); waits for the room to
    * join first. Resolves when every target has received it; rejects with a P2PError
-   * (`code` 'peer-left', 'rejected', 'too-large', ...), also fired as `p2p-error`.
+   * (`code` 'no-room', 'peer-left', 'rejected', 'too-large', ...), also fired as `p2p-error`.
    */
   async send(data: DataPayload, targets?: TargetPeers, metadata?: Metadata): Promise<void> {
-    const room = this.#link.room
+    const room = this.roomElement
     try {
       if (!room)
-        throw new Error(`p2p-action "${this.name}": it has no <p2p-room> yet; put it inside one or set room="id"`)
-      if (!this.name) throw new Error('p2p-action: set its name attribute before sending (the same name on every peer)')
+        throw new P2PError(
+          'no-room',
+          `p2p-action "${this.name}": it has no <p2p-room> yet; put it inside one or set for="id of a p2p-room"`,
+        )
+      if (!this.name)
+        throw new P2PError(
+          'action-id',
+          'p2p-action: set its name attribute before sending (the same name on every peer)',
+        )
       await room.sendAction(this.name, data, targets, metadata, (fraction, peerId) =>
         fire(this, events.progress, {fraction, peerId, metadata, direction: 'send'}),
       )
@@ -56,9 +56,13 @@ export class P2PAction extends LitElement {
     return this
   }
 
+  protected override roomChanged(room: P2PRoom | undefined) {
+    this.#subscribe(room)
+  }
+
   protected override updated(changed: Map<PropertyKey, unknown>) {
-    if (changed.has('room')) this.#link.relink()
-    if (changed.has('name')) this.#subscribe(this.#link.room)
+    super.updated(changed)
+    if (changed.has('name')) this.#subscribe(this.roomElement)
   }
 
   #subscribe(room: P2PRoom | undefined) {

@@ -1,12 +1,15 @@
-import {LitElement, css, html, nothing} from 'lit'
-import {property, query, state} from 'lit/decorators.js'
+import {css, html, nothing} from 'lit'
+import {query, state} from 'lit/decorators.js'
+import {P2PError, type P2PErrorCode, errorMessage} from '../core/errors.js'
 import {randomId} from '../core/ids.js'
 import type {PeerId} from '../core/types.js'
 import {errorDetail, fire, type FileMeta} from './events.js'
-import {formatBytes, percent, shortId} from './format.js'
-import {attributes, events} from './names.js'
+import {formatBytes, percent} from './format.js'
+import {events} from './names.js'
 import type {P2PRoom} from './p2p-room.js'
-import {RoomLink} from './room-link.js'
+import {property} from './property.js'
+import {type RoomEventHandlers, RoomView} from './room-member.js'
+import {sharedStyles, tokens} from './styles.js'
 
 /** The action files travel on unless the `name` attribute says otherwise. */
 const defaultActionName = 'file'
@@ -36,11 +39,12 @@ const readMeta = (value: unknown): FileMeta | undefined => {
  * Received files are listed with their size and a download link.
  *
  * @summary Send files to the peers of a room, with progress, and download what they send.
+ * @tag p2p-file-send
  *
  * @fires {CustomEvent<FileProgressDetail>} p2p-file-progress - A file moved: `{file, peerId, fraction, direction}`; `file` is its `{id, name, type, size, lastModified}`.
  * @fires {CustomEvent<FileReceivedDetail>} p2p-file-received - A whole file arrived: `{file: File, peerId}`.
  * @fires {CustomEvent<FileErrorDetail>} p2p-file-error - A file was not sent or did not arrive: too large, unreadable, refused, no one to send to, or a peer left mid-way: `{file?, peerId?, error, message, code?}`.
- * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it.
+ * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it (code `no-room`).
  *
  * @csspart dropzone - The area files are dropped on (it holds the button and the target list).
  * @csspart choose - The "Choose files" button.
@@ -65,51 +69,45 @@ const readMeta = (value: unknown): FileMeta | undefined => {
  * @cssprop [--p2p-error=#dc2626] - Color of problem messages.
  * @cssprop [--p2p-gap=0.5rem] - Space between items.
  */
-export class P2PFileSend extends LitElement {
-  static override styles = css`
+export class P2PFileSend extends RoomView {
+  static override styles = [
+    sharedStyles,
+    css`
     :host {
-      display: block;
-      font: var(--p2p-font, inherit);
-      color: var(--p2p-text, inherit);
+      color: ${tokens.text};
     }
     [part~='dropzone'] {
       display: flex;
       flex-wrap: wrap;
       align-items: center;
-      gap: var(--p2p-gap, 0.5rem);
-      padding: calc(var(--p2p-gap, 0.5rem) * 2);
-      border: 2px dashed var(--p2p-border, #d1d5db);
-      border-radius: var(--p2p-radius, 8px);
-      background: var(--p2p-surface, transparent);
+      gap: ${tokens.gap};
+      padding: calc(${tokens.gap} * 2);
+      border: 2px dashed ${tokens.border};
+      border-radius: ${tokens.radius};
+      background: ${tokens.surface};
     }
     [part~='dropzone'].over {
-      border-color: var(--p2p-accent, #2563eb);
-      background: color-mix(in srgb, var(--p2p-accent, #2563eb) 8%, transparent);
+      border-color: ${tokens.accent};
+      background: color-mix(in srgb, ${tokens.accent} 8%, transparent);
     }
     .hint {
-      color: var(--p2p-muted, #6b7280);
+      color: ${tokens.muted};
       flex: 1 1 10em;
     }
     button,
     select {
       font: inherit;
-      border-radius: var(--p2p-radius, 8px);
+      border-radius: ${tokens.radius};
       padding: 0.35em 0.8em;
     }
     [part~='choose'] {
-      background: var(--p2p-accent, #2563eb);
-      color: var(--p2p-accent-text, #fff);
+      background: ${tokens.accent};
+      color: ${tokens.accentText};
       border: 0;
       cursor: pointer;
     }
-    button:focus-visible,
-    select:focus-visible,
-    a:focus-visible {
-      outline: 2px solid var(--p2p-accent, #2563eb);
-      outline-offset: 2px;
-    }
     select {
-      border: 1px solid var(--p2p-border, #d1d5db);
+      border: 1px solid ${tokens.border};
       background: transparent;
       color: inherit;
     }
@@ -117,14 +115,13 @@ export class P2PFileSend extends LitElement {
       display: none;
     }
     [part~='message'] {
-      color: var(--p2p-error, #dc2626);
-      margin: var(--p2p-gap, 0.5rem) 0 0;
+      margin: ${tokens.gap} 0 0;
     }
     h3 {
       font-size: 0.85em;
       font-weight: 600;
-      color: var(--p2p-muted, #6b7280);
-      margin: calc(var(--p2p-gap, 0.5rem) * 2) 0 var(--p2p-gap, 0.5rem);
+      color: ${tokens.muted};
+      margin: calc(${tokens.gap} * 2) 0 ${tokens.gap};
       text-transform: uppercase;
       letter-spacing: 0.04em;
     }
@@ -133,12 +130,12 @@ export class P2PFileSend extends LitElement {
       margin: 0;
       padding: 0;
       display: grid;
-      gap: var(--p2p-gap, 0.5rem);
+      gap: ${tokens.gap};
     }
     [part~='file'] {
       display: grid;
       grid-template-columns: minmax(0, 1fr) auto;
-      gap: 0.15rem var(--p2p-gap, 0.5rem);
+      gap: 0.15rem ${tokens.gap};
       align-items: center;
     }
     [part~='file-name'] {
@@ -150,7 +147,7 @@ export class P2PFileSend extends LitElement {
     [part~='file-size'],
     .peer,
     .pct {
-      color: var(--p2p-muted, #6b7280);
+      color: ${tokens.muted};
       font-size: 0.9em;
       font-variant-numeric: tabular-nums;
     }
@@ -158,40 +155,37 @@ export class P2PFileSend extends LitElement {
       grid-column: 1 / -1;
       display: grid;
       grid-template-columns: 6em minmax(0, 1fr) 3.5em;
-      gap: var(--p2p-gap, 0.5rem);
+      gap: ${tokens.gap};
       align-items: center;
     }
     .pct {
       text-align: right;
     }
     .failed {
-      color: var(--p2p-error, #dc2626);
+      color: ${tokens.error};
     }
     progress {
       width: 100%;
       height: 0.5em;
-      accent-color: var(--p2p-accent, #2563eb);
+      accent-color: ${tokens.accent};
     }
     [part~='download'] {
-      color: var(--p2p-accent, #2563eb);
+      color: ${tokens.accent};
       font-weight: 500;
     }
-  `
+  `,
+  ]
 
   /** The action files travel on; the same on every peer. Two widgets with different names are separate. */
-  @property({attribute: attributes.name, reflect: true}) name = defaultActionName
-  /** The id of the `<p2p-room>` to use when this element is not inside it. */
-  @property({attribute: attributes.room, reflect: true}) room?: string
+  @property({attribute: 'name', reflect: true}) name = defaultActionName
   /** File types the picker offers, as in `<input type="file" accept>` (e.g. "image/*,.pdf"). */
-  @property({attribute: attributes.accept}) accept = ''
+  @property({attribute: 'accept'}) accept = ''
   /** Allow choosing several files at once. */
-  @property({attribute: attributes.multiple, type: Boolean}) multiple = false
+  @property({attribute: 'multiple', type: Boolean}) multiple = false
   /** Largest file this widget sends, in bytes; bigger ones are refused with a message. */
-  @property({attribute: attributes.maxSize, type: Number}) maxSize?: number
+  @property({attribute: 'max-size', type: Number}) maxSize?: number
   /** Save received files at once instead of only listing them. */
-  @property({attribute: attributes.autoDownload, type: Boolean}) autoDownload = false
-  /** Display names by peer id, used in the target list and progress rows. Property only. */
-  @property({attribute: false}) names: Record<PeerId, string> = {}
+  @property({attribute: 'auto-download', type: Boolean}) autoDownload = false
 
   @state() private outgoing: Outgoing[] = []
   @state() private incoming: Incoming[] = []
@@ -201,24 +195,30 @@ export class P2PFileSend extends LitElement {
 
   @query('input[type=file]') private input!: HTMLInputElement
 
-  #link = new RoomLink(this, (room, previous) => this.#watch(room, previous))
   #unsubscribe?: () => void
-  #onPeers = (event: Event) => {
-    if (this.target && !this.#link.room?.peers.includes(this.target)) this.target = ''
-    if (event.type === events.peerLeave) {
+
+  protected override roomEvents: RoomEventHandlers = {
+    'p2p-peer-join': () => this.#onPeers(),
+    'p2p-join': () => this.#onPeers(),
+    'p2p-leave': () => this.#onPeers(),
+    'p2p-peer-leave': ({detail: {peerId}}) => {
       // Files still arriving from a peer that left will not finish: say so.
-      const {peerId} = (event as CustomEvent<{peerId: PeerId}>).detail
       for (const row of this.incoming)
         if (row.peerId === peerId && !row.file && !row.failed) {
           row.failed = 'they left'
           this.#fail(
-            `${row.meta.name} did not arrive: ${this.#label(peerId)} left before sending all of it.`,
+            `${row.meta.name} did not arrive: ${this.label(peerId)} left before sending all of it.`,
             'peer-left',
             row.meta,
             peerId,
           )
         }
-    }
+      this.#onPeers()
+    },
+  }
+
+  #onPeers() {
+    if (this.target && !this.roomElement?.peers.includes(this.target)) this.target = ''
     this.requestUpdate()
   }
 
@@ -233,7 +233,7 @@ export class P2PFileSend extends LitElement {
    * fire `p2p-file-error`.
    */
   async sendFiles(files: Iterable<File> | ArrayLike<File>, targets?: PeerId | PeerId[]): Promise<void> {
-    const room = this.#link.room
+    const room = this.roomElement
     this.message = ''
     const list = Array.from(files)
     if (!room) return this.#fail(`There is no room to send in: put this widget inside a <p2p-room>.`, 'no-room')
@@ -262,18 +262,29 @@ export class P2PFileSend extends LitElement {
     this.incoming = []
   }
 
+  protected override roomChanged(room: P2PRoom | undefined) {
+    this.#subscribe(room)
+  }
+
   protected override updated(changed: Map<PropertyKey, unknown>) {
-    if (changed.has('room')) this.#link.relink()
-    if (changed.has('name')) this.#subscribe(this.#link.room)
+    super.updated(changed)
+    if (changed.has('name')) this.#subscribe(this.roomElement)
   }
 
   #metaOf(file: File): FileMeta {
     return {id: randomId(12), name: file.name, type: file.type, size: file.size, lastModified: file.lastModified}
   }
 
-  #fail(message: string, code: string, file?: FileMeta, peerId?: PeerId, error: Error = new Error(message)) {
+  /** Shows and fires a failure; `code` is the P2PError code (a core error without one keeps none). */
+  #fail(message: string, code: P2PErrorCode | undefined, file?: FileMeta, peerId?: PeerId, error?: unknown) {
     this.message = message
-    fire(this, events.fileError, {...(file ? {file} : {}), ...(peerId ? {peerId} : {}), error, message, code})
+    fire(this, events.fileError, {
+      ...(file ? {file} : {}),
+      ...(peerId ? {peerId} : {}),
+      error: error instanceof Error ? error : new P2PError(code ?? 'strategy', message, peerId),
+      message,
+      ...(code ? {code} : {}),
+    })
   }
 
   async #send(room: P2PRoom, file: File, targets: PeerId[]) {
@@ -292,8 +303,7 @@ export class P2PFileSend extends LitElement {
       bytes = await file.arrayBuffer()
     } catch (error) {
       row.failed = Object.fromEntries(targets.map(id => [id, 'unreadable']))
-      const message = `${file.name} could not be read: ${(error as Error)?.message ?? error}`
-      return this.#fail(message, 'unreadable', meta, undefined, error instanceof Error ? error : new Error(message))
+      return this.#fail(`${file.name} could not be read: ${errorMessage(error)}`, 'unreadable', meta)
     }
     await Promise.all(
       targets.map(peerId =>
@@ -305,8 +315,8 @@ export class P2PFileSend extends LitElement {
               code === 'too-large' ? 'too large for them' : code === 'peer-left' ? 'they left' : 'failed'
             this.requestUpdate()
             this.#fail(
-              `${file.name} did not reach ${this.#label(peerId)}: ${message}`,
-              code ?? 'failed',
+              `${file.name} did not reach ${this.label(peerId)}: ${message}`,
+              code as P2PErrorCode | undefined,
               meta,
               peerId,
               error,
@@ -315,14 +325,6 @@ export class P2PFileSend extends LitElement {
         ),
       ),
     )
-  }
-
-  #watch(room: P2PRoom | undefined, previous: P2PRoom | undefined) {
-    for (const name of [events.peerJoin, events.peerLeave, events.join, events.leave]) {
-      previous?.removeEventListener(name, this.#onPeers)
-      room?.addEventListener(name, this.#onPeers)
-    }
-    this.#subscribe(room)
   }
 
   #subscribe(room: P2PRoom | undefined) {
@@ -362,10 +364,6 @@ export class P2PFileSend extends LitElement {
     link.click()
   }
 
-  #label(peerId: PeerId) {
-    return this.names[peerId] ?? shortId(peerId)
-  }
-
   #onPick = () => {
     const files = [...(this.input.files ?? [])]
     this.input.value = '' // choosing the same file again still sends it
@@ -395,7 +393,7 @@ export class P2PFileSend extends LitElement {
   }
 
   override render() {
-    const room = this.#link.room
+    const room = this.roomElement
     const peers = room?.peers ?? []
     return html`
       <div
@@ -413,7 +411,7 @@ export class P2PFileSend extends LitElement {
           Send to
           <select part="target" .value=${this.target} @change=${(e: Event) => (this.target = (e.target as HTMLSelectElement).value)}>
             <option value="">everyone (${peers.length})</option>
-            ${peers.map(id => html`<option value=${id} ?selected=${id === this.target}>${this.#label(id)}</option>`)}
+            ${peers.map(id => html`<option value=${id} ?selected=${id === this.target}>${this.label(id)}</option>`)}
           </select>
         </label>
         <input type="file" tabindex="-1" aria-hidden="true" accept=${this.accept} ?multiple=${this.multiple} @change=${this.#onPick} />
@@ -427,7 +425,7 @@ export class P2PFileSend extends LitElement {
                 ({meta, progress, failed}) => html`<li part="file" data-file=${meta.name}>
                   <span part="file-name" title=${meta.name}>${meta.name}</span>
                   <span part="file-size">${formatBytes(meta.size)}</span>
-                  ${Object.entries(progress).map(([peerId, fraction]) => this.#bar(`to ${this.#label(peerId)}`, fraction, failed[peerId]))}
+                  ${Object.entries(progress).map(([peerId, fraction]) => this.#bar(`to ${this.label(peerId)}`, fraction, failed[peerId]))}
                 </li>`,
               )}
             </ul>`
@@ -445,7 +443,7 @@ export class P2PFileSend extends LitElement {
                       ? html`<a part="download" href=${url} download=${meta.name}>Download ${formatBytes(meta.size)}</a>`
                       : html`<span part="file-size">${formatBytes(meta.size)}</span>`
                   }
-                  ${this.#bar(`from ${this.#label(peerId)}`, fraction, failed)}
+                  ${this.#bar(`from ${this.label(peerId)}`, fraction, failed)}
                 </li>`,
               )}
             </ul>`

@@ -1,10 +1,9 @@
-import {LitElement, css, html, nothing} from 'lit'
-import {property, state} from 'lit/decorators.js'
+import {css, html, nothing} from 'lit'
+import {state} from 'lit/decorators.js'
 import type {PeerId} from '../core/types.js'
-import {shortId} from './format.js'
-import {attributes, events} from './names.js'
 import type {P2PRoom} from './p2p-room.js'
-import {RoomLink} from './room-link.js'
+import {type RoomEventHandlers, RoomView} from './room-member.js'
+import {sharedStyles, tokens} from './styles.js'
 
 /** How often each peer is pinged: often enough to feel live, rare enough to cost nothing. */
 const pingIntervalMs = 2_000
@@ -17,6 +16,9 @@ const fairRttMs = 300
  * `ping`, and the name the page gave it in `names`.
  *
  * @summary The people in a room, with their round-trip times.
+ * @tag p2p-peer-list
+ *
+ * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it (code `no-room`).
  *
  * @csspart list - The `<ul>` of peers.
  * @csspart peer - One `<li>` per peer (also this page's, which has part `peer self`).
@@ -33,30 +35,30 @@ const fairRttMs = 300
  * @cssprop [--p2p-poor=#dc2626] - Dot color of a slower peer.
  * @cssprop [--p2p-gap=0.5rem] - Space between items.
  */
-export class P2PPeerList extends LitElement {
-  static override styles = css`
+export class P2PPeerList extends RoomView {
+  static override styles = [
+    sharedStyles,
+    css`
     :host {
-      display: block;
-      font: var(--p2p-font, inherit);
-      color: var(--p2p-text, inherit);
+      color: ${tokens.text};
     }
     ul {
       list-style: none;
       margin: 0;
       padding: 0;
       display: grid;
-      gap: calc(var(--p2p-gap, 0.5rem) / 2);
+      gap: calc(${tokens.gap} / 2);
     }
     li {
       display: flex;
       align-items: center;
-      gap: var(--p2p-gap, 0.5rem);
+      gap: ${tokens.gap};
     }
     .dot {
       width: 0.6em;
       height: 0.6em;
       border-radius: 50%;
-      background: var(--p2p-muted, #6b7280);
+      background: ${tokens.muted};
       flex: none;
     }
     .good {
@@ -71,27 +73,29 @@ export class P2PPeerList extends LitElement {
     [part~='rtt'],
     .you,
     [part~='empty'] {
-      color: var(--p2p-muted, #6b7280);
+      color: ${tokens.muted};
       font-variant-numeric: tabular-nums;
     }
     [part~='rtt'] {
       margin-left: auto;
     }
-  `
-
-  /** Display names by peer id (this page's id included), e.g. `{[room.selfId]: 'Ada'}`. Property only. */
-  @property({attribute: false}) names: Record<PeerId, string> = {}
-  /** The id of the `<p2p-room>` to show when this element is not inside it. */
-  @property({attribute: attributes.room, reflect: true}) room?: string
+  `,
+  ]
 
   /** Latest round-trip time per peer, in milliseconds. Read-only. */
   @state() rtts: Record<PeerId, number> = {}
 
-  #link = new RoomLink(this, (room, previous) => this.#watch(room, previous))
   #timer?: ReturnType<typeof setInterval>
   #onPeers = () => {
     this.#pingAll()
     this.requestUpdate()
+  }
+
+  protected override roomEvents: RoomEventHandlers = {
+    'p2p-peer-join': this.#onPeers,
+    'p2p-peer-leave': this.#onPeers,
+    'p2p-join': this.#onPeers,
+    'p2p-leave': this.#onPeers,
   }
 
   override disconnectedCallback() {
@@ -100,15 +104,7 @@ export class P2PPeerList extends LitElement {
     this.#timer = undefined
   }
 
-  protected override updated(changed: Map<PropertyKey, unknown>) {
-    if (changed.has('room')) this.#link.relink()
-  }
-
-  #watch(room: P2PRoom | undefined, previous: P2PRoom | undefined) {
-    for (const name of [events.peerJoin, events.peerLeave, events.join, events.leave]) {
-      previous?.removeEventListener(name, this.#onPeers)
-      room?.addEventListener(name, this.#onPeers)
-    }
+  protected override roomChanged(room: P2PRoom | undefined) {
     clearInterval(this.#timer)
     this.#timer = room ? setInterval(() => this.#pingAll(), pingIntervalMs) : undefined
     this.rtts = {}
@@ -116,21 +112,21 @@ export class P2PPeerList extends LitElement {
   }
 
   #pingAll() {
-    const room = this.#link.room
-    if (!room?.instance) return
-    const peers = room.peers
+    const coreRoom = this.coreRoom
+    if (!coreRoom) return
+    const peers = this.roomElement?.peers ?? []
     this.rtts = Object.fromEntries(Object.entries(this.rtts).filter(([id]) => peers.includes(id)))
     for (const peerId of peers)
-      room.instance
+      coreRoom
         .ping(peerId)
         .then(ms => (this.rtts = {...this.rtts, [peerId]: ms}))
         .catch(() => {}) // the peer left meanwhile: its row goes with the peer-leave event
   }
 
   override render() {
-    const room = this.#link.room
+    const room = this.roomElement
     if (!room) return nothing
-    const label = (peerId: PeerId) => this.names[peerId] ?? shortId(peerId)
+    const label = (peerId: PeerId) => this.label(peerId)
     const quality = (ms: number | undefined) =>
       ms === undefined ? '' : ms < goodRttMs ? 'good' : ms < fairRttMs ? 'fair' : 'poor'
     return html`<ul part="list" aria-label="people in this room">

@@ -1,10 +1,12 @@
 import {LitElement, css, html} from 'lit'
-import {property} from 'lit/decorators.js'
+import {P2PError, type P2PErrorCode, errorMessage} from '../core/errors.js'
 import {selfId as pageId} from '../core/ids.js'
 import type {BaseRoomConfig, DataPayload, Metadata, PeerId, Room, TargetPeers} from '../core/types.js'
 import {errorDetail, fire} from './events.js'
-import {attributes, events} from './names.js'
-import {defaultStrategy, loadStrategy} from './strategies.js'
+import {type RoomListener, type Subscription, joinShared} from './fan-out.js'
+import {events} from './names.js'
+import {property} from './property.js'
+import {type StrategyModule, defaultStrategy, isStrategyName, loadStrategy} from './strategies.js'
 
 /** What a child element (`<p2p-action>`, `<p2p-file-send>`) hears of one named action. */
 export type ActionListener = {
@@ -12,23 +14,40 @@ export type ActionListener = {
   progress?: (fraction: number, peerId: PeerId, metadata?: Metadata) => void
 }
 
-type Joined = {key: string; config: object | undefined; room: Room; appId: string; roomId: string; strategy: string}
+type Joined = {
+  key: string
+  config: object | undefined
+  subscription: Subscription
+  appId: string
+  roomId: string
+  strategy: string
+}
 type Waiter = {resolve: (room: Room) => void; reject: (error: Error) => void}
 
-/** The elements using each core room: joinRoom gives one room per (app-id, room) in a page. */
-const sharers = new WeakMap<Room, Set<P2PRoom>>()
-/** Action names registered on each core room. */
-const boundActions = new WeakMap<Room, Set<string>>()
+/** The properties whose change leaves the room and joins again. */
+const joinKeys: PropertyKey[] = [
+  'appId',
+  'room',
+  'strategy',
+  'password',
+  'relayUrls',
+  'relayRedundancy',
+  'supabaseKey',
+  'rootPath',
+  'maxMessageSize',
+  'config',
+]
 
 /**
  * A peer-to-peer room: joins when it is in the page with an `app-id` and a `room`, leaves
  * when removed, and rejoins when its attributes change. Child elements use it by ancestry,
- * or from anywhere with `room="id-of-this-element"`.
+ * or from anywhere with `for="id-of-this-element"`.
  *
  * Several `<p2p-room>`s with the same app-id and room in one page share one connection
  * (the first one's config wins); each gets every event, and the last to go leaves.
  *
  * @summary A peer-to-peer room over a signaling strategy; the parent of the other p2p elements.
+ * @tag p2p-room
  *
  * @slot - Anything: typically `<p2p-action>`, `<p2p-file-send>`, `<p2p-video-grid>`, `<p2p-peer-list>` and your own UI.
  *
@@ -49,23 +68,23 @@ export class P2PRoom extends LitElement {
   `
 
   /** A string unique to your app; peers only meet peers with the same app id. Required to join. */
-  @property({attribute: attributes.appId, reflect: true}) appId?: string
+  @property({attribute: 'app-id', reflect: true}) appId?: string
   /** The room id. Required to join; changing it leaves the old room and joins the new one. */
-  @property({attribute: attributes.room, reflect: true}) room?: string
+  @property({attribute: 'room', reflect: true}) room?: string
   /** Signaling network: nostr (default), mqtt, torrent, supabase, firebase, ipfs, local or driver. */
-  @property({attribute: attributes.strategy, reflect: true}) strategy: string = defaultStrategy
+  @property({attribute: 'strategy', reflect: true}) strategy: string = defaultStrategy
   /** Shared secret encrypting signaling; peers with another password never connect. */
-  @property({attribute: attributes.password}) password?: string
+  @property({attribute: 'password'}) password?: string
   /** Relay (or broker, tracker) URLs, space-separated; replaces the strategy's defaults. */
-  @property({attribute: attributes.relayUrls}) relayUrls?: string
+  @property({attribute: 'relay-urls'}) relayUrls?: string
   /** How many relays to use at once. */
-  @property({attribute: attributes.relayRedundancy, type: Number}) relayRedundancy?: number
+  @property({attribute: 'relay-redundancy', type: Number}) relayRedundancy?: number
   /** The anon key of your Supabase project (strategy="supabase"). */
-  @property({attribute: attributes.supabaseKey}) supabaseKey?: string
+  @property({attribute: 'supabase-key'}) supabaseKey?: string
   /** The database path rooms live under (strategy="firebase"). */
-  @property({attribute: attributes.rootPath}) rootPath?: string
+  @property({attribute: 'root-path'}) rootPath?: string
   /** Largest incoming message in bytes; bigger ones are refused and reported with p2p-error. Default 128 MiB. */
-  @property({attribute: attributes.maxMessageSize, type: Number}) maxMessageSize?: number
+  @property({attribute: 'max-message-size', type: Number}) maxMessageSize?: number
   /**
    * Config that is not a string (rtcConfig, turnConfig, rtcPolyfill, driver, a firebase app...),
    * merged over the attributes. Setting a new object rejoins.
@@ -73,11 +92,19 @@ export class P2PRoom extends LitElement {
   @property({attribute: false}) config?: Partial<BaseRoomConfig> & Record<string, unknown>
 
   /** True while in a room. Read-only; reflected as an attribute for CSS (`p2p-room[joined]`). */
-  @property({attribute: attributes.joined, type: Boolean, reflect: true}) joined = false
+  @property({attribute: 'joined', type: Boolean, reflect: true}) joined = false
   /** Ids of the peers currently connected, kept current. Read-only. */
   @property({attribute: false}) peers: PeerId[] = []
+
   /** The core `Room` while joined (for makeAction, addStream, ping...), else undefined. Read-only. */
-  @property({attribute: false}) instance?: Room
+  get coreRoom(): Room | undefined {
+    return this.#joined?.subscription.coreRoom
+  }
+
+  /** The same as `coreRoom`. Read-only. */
+  get instance(): Room | undefined {
+    return this.coreRoom
+  }
 
   /** This page's peer id, the same in every room. */
   get selfId(): PeerId {
@@ -108,18 +135,6 @@ export class P2PRoom extends LitElement {
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>) {
-    const joinKeys: PropertyKey[] = [
-      'appId',
-      'room',
-      'strategy',
-      'password',
-      'relayUrls',
-      'relayRedundancy',
-      'supabaseKey',
-      'rootPath',
-      'maxMessageSize',
-      'config',
-    ]
     if (joinKeys.some(key => changed.has(key))) this.#scheduleSync()
   }
 
@@ -132,7 +147,7 @@ export class P2PRoom extends LitElement {
     let listeners = this.#actions.get(name)
     if (!listeners) {
       this.#actions.set(name, (listeners = new Set()))
-      if (this.#joined) P2PRoom.#bindAction(this.#joined.room, name)
+      this.#joined?.subscription.bindAction(name)
     }
     listeners.add(listener)
     return () => listeners.delete(listener)
@@ -152,9 +167,11 @@ export class P2PRoom extends LitElement {
 
   /** The core room once joined: resolves at once when joined, rejects if joining fails. */
   ready(): Promise<Room> {
-    if (this.#joined) return Promise.resolve(this.#joined.room)
+    if (this.#joined) return Promise.resolve(this.#joined.subscription.coreRoom)
     if (!this.isConnected)
-      return Promise.reject(new Error('p2p-room is not in the page: add it to the document to join its room'))
+      return Promise.reject(
+        new P2PError('room-left', 'p2p-room is not in the page: add it to the document to join its room'),
+      )
     return new Promise((resolve, reject) => this.#waiters.push({resolve, reject}))
   }
 
@@ -196,8 +213,10 @@ export class P2PRoom extends LitElement {
     const current = this.#joined
     if (current && wanted && current.key === key && current.config === this.config) return
     if (!wanted) {
-      const reason = this.isConnected ? 'it needs both app-id and room' : 'it was removed from the page'
-      for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error(`p2p-room did not join: ${reason}`))
+      const error = this.isConnected
+        ? new P2PError('invalid-config', 'p2p-room did not join: it needs both app-id and room')
+        : new P2PError('room-left', 'p2p-room did not join: it was removed from the page')
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(error)
     }
     if (!current && !wanted) return
     this.#generation++
@@ -212,100 +231,79 @@ export class P2PRoom extends LitElement {
 
   async #join(generation: number, key: string, config: BaseRoomConfig, roomId: string) {
     const strategy = this.#strategyName
-    let room: Room
+    let module: StrategyModule
     try {
-      const module = await loadStrategy(strategy)
-      if (generation !== this.#generation) return
-      room = module.joinRoom(config, roomId, details => {
-        for (const element of sharers.get(room) ?? []) fire(element, events.joinError, details)
-      })
+      module = await loadStrategy(strategy)
     } catch (error) {
-      if (generation !== this.#generation) return
-      fire(this, events.error, errorDetail(error))
-      for (const waiter of this.#waiters.splice(0)) waiter.reject(error as Error)
-      return
+      // An unknown name is a config mistake; a strategy that does not load is the network's.
+      return this.#joinFailed(generation, error, isStrategyName(strategy) ? 'strategy' : 'invalid-config')
     }
+    if (generation !== this.#generation) return
+    let subscription: Subscription
+    try {
+      subscription = joinShared(module.joinRoom, config, roomId, this.#listener)
+    } catch (error) {
+      // joinRoom throws only for what it was given (strategies report network trouble through onError).
+      return this.#joinFailed(generation, error, 'invalid-config')
+    }
+    for (const name of this.#actions.keys()) subscription.bindAction(name)
 
-    let users = sharers.get(room)
-    if (!users) sharers.set(room, (users = new Set())), P2PRoom.#listen(room)
-    users.add(this)
-    for (const name of this.#actions.keys()) P2PRoom.#bindAction(room, name)
-
-    this.#joined = {key, config: this.config, room, appId: config.appId, roomId, strategy}
-    this.instance = room
-    this.peers = Object.keys(room.getPeers())
+    const {coreRoom} = subscription
+    this.#joined = {key, config: this.config, subscription, appId: config.appId, roomId, strategy}
+    this.peers = Object.keys(coreRoom.getPeers())
     this.joined = true
-    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: pageId, room})
-    for (const waiter of this.#waiters.splice(0)) waiter.resolve(room)
+    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: pageId, room: coreRoom})
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve(coreRoom)
+  }
+
+  /** Reports a join that failed (as a P2PError; `code` for errors that have none) and rejects the waiters. */
+  #joinFailed(generation: number, error: unknown, code: P2PErrorCode) {
+    if (generation !== this.#generation) return
+    const failure = error instanceof P2PError ? error : new P2PError(code, errorMessage(error))
+    fire(this, events.error, errorDetail(failure))
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(failure)
   }
 
   #leave(joined: Joined) {
     this.#joined = undefined
-    this.instance = undefined
     this.peers = []
     this.joined = false
     this.#streams.clear()
-    const users = sharers.get(joined.room)
-    users?.delete(this)
-    if (!users?.size) {
-      sharers.delete(joined.room)
-      joined.room.leave().catch(error => fire(this, events.error, errorDetail(error)))
-    }
+    if (joined.subscription.release())
+      joined.subscription.coreRoom.leave().catch(error => fire(this, events.error, errorDetail(error)))
     const {appId, roomId, strategy} = joined
     fire(this, events.leave, {appId, roomId, strategy})
   }
 
-  /**
-   * The core room's callbacks ("latest wins") are registered once per room, here, and fan out
-   * to every element using that room (two elements with the same app-id and room share one).
-   */
-  static #listen(room: Room) {
-    const each = (act: (element: P2PRoom) => void) => {
-      for (const element of sharers.get(room) ?? []) act(element)
-    }
-    room.onPeerJoin(peerId =>
-      each(element => {
-        element.peers = Object.keys(room.getPeers())
-        fire(element, events.peerJoin, {peerId})
-      }),
-    )
-    room.onPeerLeave(peerId =>
-      each(element => {
-        element.peers = Object.keys(room.getPeers())
-        element.#streams.delete(peerId)
-        fire(element, events.peerLeave, {peerId})
-      }),
-    )
-    room.onPeerStream((stream, peerId, metadata) =>
-      each(element => {
-        element.#addStream(stream, peerId)
-        fire(element, events.stream, {stream, peerId, metadata})
-      }),
-    )
-    room.onPeerTrack((track, stream, peerId, metadata) =>
-      each(element => fire(element, events.track, {track, stream, peerId, metadata})),
-    )
-    room.onError(error => each(element => fire(element, events.error, errorDetail(error))))
+  /** What this element hears of its core room (shared with other elements in the same room). */
+  #listener: RoomListener = {
+    peerJoin: peerId => {
+      this.#updatePeers()
+      fire(this, events.peerJoin, {peerId})
+    },
+    peerLeave: peerId => {
+      this.#updatePeers()
+      this.#streams.delete(peerId)
+      fire(this, events.peerLeave, {peerId})
+    },
+    stream: (stream, peerId, metadata) => {
+      this.#addStream(stream, peerId)
+      fire(this, events.stream, {stream, peerId, metadata})
+    },
+    track: (track, stream, peerId, metadata) => fire(this, events.track, {track, stream, peerId, metadata}),
+    error: error => fire(this, events.error, errorDetail(error)),
+    joinError: details => fire(this, events.joinError, details),
+    data: (action, data, peerId, metadata) => {
+      for (const listener of this.#actions.get(action) ?? []) listener.data?.(data, peerId, metadata)
+    },
+    progress: (action, fraction, peerId, metadata) => {
+      for (const listener of this.#actions.get(action) ?? []) listener.progress?.(fraction, peerId, metadata)
+    },
   }
 
-  /** Registers one named action on the room, once, fanning out to every listener of every element. */
-  static #bindAction(room: Room, name: string) {
-    const bound = boundActions.get(room) ?? new Set<string>()
-    boundActions.set(room, bound)
-    if (bound.has(name)) return
-    const listeners = () => [...(sharers.get(room) ?? [])].flatMap(element => [...(element.#actions.get(name) ?? [])])
-    try {
-      const [, onMessage, onProgress] = room.makeAction(name)
-      onMessage((data, peerId, metadata) => {
-        for (const listener of listeners()) listener.data?.(data, peerId, metadata)
-      })
-      onProgress((fraction, peerId, metadata) => {
-        for (const listener of listeners()) listener.progress?.(fraction, peerId, metadata)
-      })
-      bound.add(name)
-    } catch (error) {
-      for (const element of sharers.get(room) ?? []) fire(element, events.error, errorDetail(error))
-    }
+  #updatePeers() {
+    const room = this.coreRoom
+    this.peers = room ? Object.keys(room.getPeers()) : []
   }
 
   #addStream(stream: MediaStream, peerId: PeerId) {

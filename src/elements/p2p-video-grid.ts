@@ -1,12 +1,14 @@
-import {LitElement, css, html, nothing} from 'lit'
-import {property, state} from 'lit/decorators.js'
+import {css, html, nothing} from 'lit'
+import {state} from 'lit/decorators.js'
 import {repeat} from 'lit/directives/repeat.js'
+import {errorMessage} from '../core/errors.js'
 import type {PeerId} from '../core/types.js'
 import {fire} from './events.js'
-import {shortId} from './format.js'
-import {attributes, events} from './names.js'
+import {events} from './names.js'
 import type {P2PRoom} from './p2p-room.js'
-import {RoomLink} from './room-link.js'
+import {property} from './property.js'
+import {type RoomEventHandlers, RoomView} from './room-member.js'
+import {sharedStyles, tokens} from './styles.js'
 
 type Tile = {key: string; stream: MediaStream; peerId: PeerId; self: boolean}
 
@@ -29,9 +31,10 @@ const mediaMessage = (error: Error, what: string) =>
  * own audio never does.
  *
  * @summary Video call tiles for every peer in a room, with microphone and camera controls.
+ * @tag p2p-video-grid
  *
  * @fires {CustomEvent<MediaErrorDetail>} p2p-media-error - The camera or microphone could not be used (denied, missing, busy): `{error, message, name}`.
- * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it.
+ * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it (code `no-room`).
  *
  * @csspart grid - The grid of tiles.
  * @csspart tile - One tile (a `<figure>`); this page's has part `tile self`.
@@ -57,22 +60,20 @@ const mediaMessage = (error: Error, what: string) =>
  * @cssprop [--p2p-error=#dc2626] - Color of problem messages and of controls that are off.
  * @cssprop [--p2p-gap=0.5rem] - Space between tiles.
  */
-export class P2PVideoGrid extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      font: var(--p2p-font, inherit);
-    }
+export class P2PVideoGrid extends RoomView {
+  static override styles = [
+    sharedStyles,
+    css`
     [part~='grid'] {
       display: grid;
       grid-template-columns: repeat(auto-fill, minmax(min(100%, var(--p2p-tile-min, 220px)), 1fr));
-      gap: var(--p2p-gap, 0.5rem);
+      gap: ${tokens.gap};
     }
     [part~='tile'] {
       position: relative;
       margin: 0;
       aspect-ratio: var(--p2p-tile-aspect, 4 / 3);
-      border-radius: var(--p2p-tile-radius, var(--p2p-radius, 8px));
+      border-radius: var(--p2p-tile-radius, ${tokens.radius});
       background: var(--p2p-tile-background, #111827);
       overflow: hidden;
     }
@@ -87,9 +88,9 @@ export class P2PVideoGrid extends LitElement {
     }
     [part~='label'] {
       position: absolute;
-      left: var(--p2p-gap, 0.5rem);
-      bottom: var(--p2p-gap, 0.5rem);
-      max-width: calc(100% - 2 * var(--p2p-gap, 0.5rem));
+      left: ${tokens.gap};
+      bottom: ${tokens.gap};
+      max-width: calc(100% - 2 * ${tokens.gap});
       overflow: hidden;
       text-overflow: ellipsis;
       white-space: nowrap;
@@ -101,25 +102,25 @@ export class P2PVideoGrid extends LitElement {
     }
     [part~='unmute'] {
       position: absolute;
-      top: var(--p2p-gap, 0.5rem);
-      right: var(--p2p-gap, 0.5rem);
+      top: ${tokens.gap};
+      right: ${tokens.gap};
     }
     [part~='controls'] {
       display: flex;
-      gap: var(--p2p-gap, 0.5rem);
-      margin-top: var(--p2p-gap, 0.5rem);
+      gap: ${tokens.gap};
+      margin-top: ${tokens.gap};
     }
     button {
       font: inherit;
       padding: 0.35em 0.8em;
-      border-radius: var(--p2p-radius, 8px);
+      border-radius: ${tokens.radius};
       border: 1px solid currentColor;
       background: transparent;
       color: inherit;
       cursor: pointer;
     }
     button[aria-pressed='false'] {
-      color: var(--p2p-error, #dc2626);
+      color: ${tokens.error};
       text-decoration: line-through;
     }
     [part~='unmute'] {
@@ -127,44 +128,46 @@ export class P2PVideoGrid extends LitElement {
       color: var(--p2p-label-text, #fff);
       border: 0;
     }
-    button:focus-visible {
-      outline: 2px solid var(--p2p-accent, #2563eb);
-      outline-offset: 2px;
-    }
-    [part~='message'] {
-      color: var(--p2p-error, #dc2626);
-    }
     [part~='empty'] {
       opacity: 0.7;
     }
-  `
+  `,
+  ]
 
   /** Ask for the microphone when the room joins, and send it. */
-  @property({attribute: attributes.audio, type: Boolean}) audio = false
+  @property({attribute: 'audio', type: Boolean}) audio = false
   /** Ask for the camera when the room joins, and send it. */
-  @property({attribute: attributes.video, type: Boolean}) video = false
+  @property({attribute: 'video', type: Boolean}) video = false
   /** Show this page's own camera as a tile too. */
-  @property({attribute: attributes.showSelf, type: Boolean}) showSelf = false
+  @property({attribute: 'show-self', type: Boolean}) showSelf = false
   /** Show this page's own tile mirrored, as people expect to see themselves. */
-  @property({attribute: attributes.mirrorSelf, type: Boolean}) mirrorSelf = false
-  /** The id of the `<p2p-room>` to use when this element is not inside it. */
-  @property({attribute: attributes.room, reflect: true}) room?: string
+  @property({attribute: 'mirror-self', type: Boolean}) mirrorSelf = false
   /** A stream the page already has (camera, screen, canvas) to send instead of asking for one. */
   @property({attribute: false}) stream?: MediaStream
-  /** Display names by peer id, shown on the tiles. Property only. */
-  @property({attribute: false}) names: Record<PeerId, string> = {}
 
   @state() private message = ''
   /** Tiles whose sound the browser blocked until the user interacts. */
   @state() private blocked = new Set<string>()
 
-  #link = new RoomLink(this, (room, previous) => this.#watch(room, previous))
   /** The stream this page sends, and whether we opened it (then we also stop it). */
   #local?: MediaStream
   #ownsLocal = false
   #acquiring = false
-  #watched = new WeakSet<MediaStream>()
   #refresh = () => this.requestUpdate()
+
+  protected override roomEvents: RoomEventHandlers = {
+    'p2p-join': () => this.#onJoin(),
+    'p2p-peer-join': ({detail: {peerId}}) => {
+      if (this.#local) this.#share(peerId)
+      this.requestUpdate()
+    },
+    'p2p-peer-leave': this.#refresh,
+    'p2p-stream': ({detail: {stream}}) => {
+      this.#watchTracks(stream)
+      this.requestUpdate()
+    },
+    'p2p-leave': this.#refresh,
+  }
 
   /** The stream this page sends, once there is one. Read-only. */
   get localStream(): MediaStream | undefined {
@@ -177,47 +180,39 @@ export class P2PVideoGrid extends LitElement {
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>) {
-    if (changed.has('room')) this.#link.relink()
+    super.updated(changed)
     if (changed.has('stream') && (this.stream || changed.get('stream'))) this.#setLocal(this.stream, false)
     else if ((changed.has('audio') || changed.has('video')) && !this.stream) void this.#acquire()
     this.#playAll()
   }
 
-  #watch(room: P2PRoom | undefined, previous: P2PRoom | undefined) {
-    const handlers: [string, EventListener][] = [
-      [events.join, this.#onJoin],
-      [events.peerJoin, this.#onPeerJoin],
-      [events.peerLeave, this.#refresh],
-      [events.stream, this.#refresh],
-      [events.leave, this.#refresh],
-    ]
-    for (const [name, handler] of handlers) {
-      previous?.removeEventListener(name, handler)
-      room?.addEventListener(name, handler)
-    }
+  protected override roomChanged(room: P2PRoom | undefined) {
+    for (const streams of room?.streams.values() ?? []) for (const stream of streams) this.#watchTracks(stream)
     if (room?.joined) this.#onJoin()
   }
 
-  #onJoin = () => {
+  /** A peer's stream re-renders the grid when it gains or loses a track (a tile shows while it has one). */
+  #watchTracks(stream: MediaStream) {
+    // The same listener added twice is kept once: no bookkeeping of which streams are watched.
+    stream.addEventListener('removetrack', this.#refresh)
+    stream.addEventListener('addtrack', this.#refresh)
+  }
+
+  #onJoin() {
     if (this.#local) this.#share()
     else void this.#acquire()
   }
 
-  #onPeerJoin = (event: Event) => {
-    const {peerId} = (event as CustomEvent<{peerId: PeerId}>).detail
-    if (this.#local) this.#share(peerId)
-    this.requestUpdate()
-  }
-
   /** Sends our stream to one peer, or to all peers now in the room. */
   #share(peerId?: PeerId) {
-    const room = this.#link.room?.instance
-    if (!room || !this.#local) return
-    for (const sent of room.addStream(this.#local, peerId)) sent.catch(() => {}) // a peer that left is no error
+    const coreRoom = this.coreRoom
+    if (!coreRoom || !this.#local) return
+    for (const sent of coreRoom.addStream(this.#local, peerId)) sent.catch(() => {}) // a peer that left is no error
   }
 
   async #acquire() {
-    if (this.#local || this.#acquiring || this.stream || !(this.audio || this.video) || !this.#link.room?.joined) return
+    if (this.#local || this.#acquiring || this.stream || !(this.audio || this.video) || !this.roomElement?.joined)
+      return
     const what = this.audio && this.video ? 'camera and microphone' : this.video ? 'camera' : 'microphone'
     if (!navigator.mediaDevices?.getUserMedia) {
       const error = Object.assign(new Error('this page cannot use media devices (it needs https or localhost)'), {
@@ -238,7 +233,8 @@ export class P2PVideoGrid extends LitElement {
       this.message = ''
       this.#setLocal(stream, true)
     } catch (error) {
-      this.#mediaError(error as Error, mediaMessage(error as Error, what))
+      const failure = error instanceof Error ? error : new Error(errorMessage(error))
+      this.#mediaError(failure, mediaMessage(failure, what))
     } finally {
       this.#acquiring = false
     }
@@ -252,9 +248,9 @@ export class P2PVideoGrid extends LitElement {
   #setLocal(stream: MediaStream | undefined, owned = false) {
     const old = this.#local
     if (old === stream) return
-    const room = this.#link.room?.instance
+    const coreRoom = this.coreRoom
     if (old) {
-      room?.removeStream(old)
+      coreRoom?.removeStream(old)
       if (this.#ownsLocal) for (const track of old.getTracks()) track.stop()
     }
     this.#local = stream
@@ -264,19 +260,13 @@ export class P2PVideoGrid extends LitElement {
   }
 
   #tiles(): Tile[] {
-    const room = this.#link.room
+    const room = this.roomElement
     const tiles: Tile[] = []
     if (this.showSelf && this.#local && room)
       tiles.push({key: 'self', stream: this.#local, peerId: room.selfId, self: true})
     for (const [peerId, streams] of room?.streams ?? [])
-      for (const stream of streams) {
-        if (!this.#watched.has(stream)) {
-          this.#watched.add(stream)
-          stream.addEventListener('removetrack', this.#refresh)
-          stream.addEventListener('addtrack', this.#refresh)
-        }
+      for (const stream of streams)
         if (stream.getTracks().length) tiles.push({key: `${peerId}/${stream.id}`, stream, peerId, self: false})
-      }
     return tiles
   }
 
@@ -308,9 +298,10 @@ export class P2PVideoGrid extends LitElement {
     this.requestUpdate()
   }
 
-  #label(peerId: PeerId, self: boolean) {
-    const name = this.names[peerId] ?? (self ? 'You' : shortId(peerId))
-    return self && this.names[peerId] ? `${name} (you)` : name
+  #tileLabel(peerId: PeerId, self: boolean) {
+    if (!self) return this.label(peerId)
+    const name = this.names[peerId]
+    return name ? `${name} (you)` : 'You'
   }
 
   override render() {
@@ -319,7 +310,7 @@ export class P2PVideoGrid extends LitElement {
     const video = this.#local?.getVideoTracks() ?? []
     const micOn = audio.some(track => track.enabled)
     const cameraOn = video.some(track => track.enabled)
-    const room = this.#link.room
+    const room = this.roomElement
     return html`
       ${this.message ? html`<p part="message" role="alert">${this.message}</p>` : nothing}
       <div part="grid" role="group" aria-label="video">
@@ -339,7 +330,7 @@ export class P2PVideoGrid extends LitElement {
               .muted=${tile.self}
               .srcObject=${tile.stream}
             ></video>
-            <figcaption part="label">${this.#label(tile.peerId, tile.self)}</figcaption>
+            <figcaption part="label">${this.#tileLabel(tile.peerId, tile.self)}</figcaption>
             ${
               this.blocked.has(tile.key)
                 ? html`<button part="unmute" type="button" @click=${() => this.#unmute(tile.key)}>🔇 Unmute</button>`

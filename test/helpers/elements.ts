@@ -1,17 +1,43 @@
+import type {P2PEventMap} from '../../src/elements/events.js'
+import type {} from '../../src/elements/index.js'
 import {until, uniqueRoom} from './peers.js'
 
 /** Config for <p2p-room config>: no STUN servers, there is no internet here. */
 export const testRoomConfig = {rtcConfig: {iceServers: []}}
 export const testAppId = 'p2p-elements-tests'
 
+/** Every event the elements fire; a peer page records them all from the start. */
+const eventNames = [
+  'p2p-join',
+  'p2p-leave',
+  'p2p-peer-join',
+  'p2p-peer-leave',
+  'p2p-stream',
+  'p2p-track',
+  'p2p-join-error',
+  'p2p-error',
+  'p2p-data',
+  'p2p-progress',
+  'p2p-file-progress',
+  'p2p-file-received',
+  'p2p-file-error',
+  'p2p-media-error',
+] as const satisfies readonly (keyof P2PEventMap)[]
+
 export type ElementsPeer = {
   window: Window & typeof globalThis
   document: Document
   frame: HTMLIFrameElement
-  /** The first element matching `selector` in the peer's page. */
-  $: <E extends Element = any>(selector: string) => E
-  /** Every event of these names seen on the peer's document (they bubble and are composed). */
-  seen: (name: string) => CustomEvent[]
+  /** The first element matching `selector` in the peer's page (typed by tag for a bare tag name). */
+  $: {
+    <K extends keyof HTMLElementTagNameMap>(selector: K): HTMLElementTagNameMap[K]
+    <E extends Element = HTMLElement>(selector: string): E
+  }
+  /** Every event of this name seen on the peer's document (they bubble and are composed). */
+  seen: <K extends keyof P2PEventMap>(name: K) => P2PEventMap[K][]
+  /** What the page wrote with console.warn, in order. */
+  warnings: string[]
+  /** Removes the page (its iframe), as a user closing the tab. */
   close: () => void
 }
 
@@ -34,42 +60,37 @@ export const openElementsPeer = async (
   frame.allow = allow
   frame.style.cssText = `width:${width}px;height:${height}px;border:1px solid #e5e7eb;margin:2px;vertical-align:top`
   document.body.append(frame)
-  await until(() => (frame.contentWindow as any)?.ready, 'the peer page to load')
-  const win = frame.contentWindow as Window & typeof globalThis
+  type PeerWindow = Window & typeof globalThis & {ready?: boolean}
+  await until(() => (frame.contentWindow as PeerWindow | null)?.ready, 'the peer page to load')
+  const win = frame.contentWindow as PeerWindow
   const doc = win.document
-  const events: Record<string, CustomEvent[]> = {}
+  const events = new Map<string, CustomEvent[]>()
   const record = (name: string) => {
-    if (events[name]) return events[name]!
-    events[name] = []
-    doc.addEventListener(name, event => events[name]!.push(event as CustomEvent), true)
-    return events[name]!
+    let list = events.get(name)
+    if (!list) {
+      events.set(name, (list = []))
+      doc.addEventListener(name, event => list!.push(event as CustomEvent), true)
+    }
+    return list
   }
-  for (const name of [
-    'p2p-join',
-    'p2p-leave',
-    'p2p-peer-join',
-    'p2p-peer-leave',
-    'p2p-stream',
-    'p2p-track',
-    'p2p-join-error',
-    'p2p-error',
-    'p2p-data',
-    'p2p-progress',
-    'p2p-file-progress',
-    'p2p-file-received',
-    'p2p-file-error',
-    'p2p-media-error',
-  ])
-    record(name)
+  for (const name of eventNames) record(name)
+  const warnings: string[] = []
+  const warn = win.console.warn.bind(win.console)
+  win.console.warn = (...args: unknown[]) => {
+    warnings.push(args.map(String).join(' '))
+    warn(...args)
+  }
   const stage = doc.querySelector('#stage')!
   stage.innerHTML = html
-  for (const room of stage.querySelectorAll('p2p-room')) (room as any).config = testRoomConfig
+  for (const room of stage.querySelectorAll('p2p-room')) room.config = testRoomConfig
+  const $ = (selector: string) => doc.querySelector(selector)
   return {
     window: win,
     document: doc,
     frame,
-    $: selector => doc.querySelector(selector) as any,
-    seen: name => record(name),
+    $: $ as ElementsPeer['$'],
+    seen: (<K extends keyof P2PEventMap>(name: K) => record(name) as P2PEventMap[K][]) as ElementsPeer['seen'],
+    warnings,
     close: () => frame.remove(),
   }
 }
@@ -92,6 +113,14 @@ export const openRoomPeers = async (
   return {roomId, peers}
 }
 
-export const closeAll = (peers: ElementsPeer[]) => {
+/** Removes every peer's page (its iframe), as users closing their tabs. */
+export const closePeerPages = (peers: ElementsPeer[]) => {
   for (const peer of peers) peer.close()
 }
+
+/** Resolves with the next event `name` fired on `target` (the events bubble, so a page's document sees them all). */
+export const nextEvent = <K extends keyof P2PEventMap>(target: EventTarget, name: K, what: string = name) =>
+  new Promise<P2PEventMap[K]>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after 20000 ms waiting for ${what}`)), 20_000)
+    target.addEventListener(name, event => (clearTimeout(timer), resolve(event as P2PEventMap[K])), {once: true})
+  })
