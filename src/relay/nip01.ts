@@ -47,6 +47,9 @@ export const isEphemeralKind = (kind: number) => kind >= 20_000 && kind < 30_000
 /** NIP-01 caps subscription ids at 64 characters. */
 export const maxSubscriptionIdLength = 64
 
+/** Longest string in a filter array: ids and keys are 64 characters, topics 40; this bounds what a REQ holds. */
+const maxFilterValueLength = 256
+
 const hex64 = /^[0-9a-f]{64}$/
 const hex128 = /^[0-9a-f]{128}$/
 
@@ -81,6 +84,8 @@ const filterProblem = (value: unknown, limits: FilterLimits): string | null => {
         return `${key} has ${field.length} values (at most ${limits.maxFilterValues})`
       const ok = key === 'kinds' ? field.every(Number.isSafeInteger) : isStringArray(field)
       if (!ok) return `${key} must hold ${key === 'kinds' ? 'integers' : 'strings'}`
+      if (key !== 'kinds' && field.some(item => item.length > maxFilterValueLength))
+        return `${key} values are at most ${maxFilterValueLength} characters`
     } else if (key === 'search') {
       if (typeof field !== 'string') return 'search must be a string'
     } else return `unknown filter field ${JSON.stringify(key.slice(0, 32))}`

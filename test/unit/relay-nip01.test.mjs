@@ -49,6 +49,7 @@ test('well-formed EVENT, REQ and CLOSE messages are read; anything else is inval
     [['REQ', 's', {}, {}, {}], /3 filters \(at most 2\)/],
     [['REQ', 's', {'#x': ['1', '2', '3', '4']}], /#x has 4 values/],
     [['REQ', 's', {kinds: ['1']}], /kinds must hold integers/],
+    [['REQ', 's', {'#x': ['x'.repeat(257)]}], /#x values are at most 256 characters/],
     [['REQ', 's', {since: -5}], /since must be/],
     [['REQ', 's', {'#xy': ['a']}], /unknown filter field/],
     [['REQ', 's', []], /a filter must be an object/],
