@@ -46,6 +46,8 @@ const relayChild = async () => {
       messageBurstPerIp: 1_000_000,
       maxBufferedBytes: 8 * 1024 * 1024,
     })
+  // Gone with its parent, however that ends.
+  process.on('disconnect', () => process.exit(0))
   process.send({raw: relays.raw.url, verified: relays.verified.url})
   process.on('message', async message => {
     if (message === 'stop') {
