@@ -310,8 +310,11 @@ export class P2PProvider {
 
   #receive(data: unknown, peerId: PeerId) {
     if (!this.#send) return
-    // A message can come before its sender's join reaches us (another listener's callback ran first).
-    if (!this.#peers.has(peerId)) this.#meet(peerId)
+    if (!this.#peers.has(peerId)) {
+      // A message decoded after its sender left (the leave is seen first): nothing to do with it.
+      if (!this.room || !Object.hasOwn(this.room.getPeers(), peerId)) return
+      this.#meet(peerId)
+    }
     if (!(data instanceof ArrayBuffer)) return this.#drop(peerId, 'a message that is not binary')
     const message = readMessage(new Uint8Array(data))
     if (!message) return this.#drop(peerId, 'a message that is not a y-protocols sync or awareness message')
