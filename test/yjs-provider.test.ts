@@ -84,7 +84,7 @@ describe('P2PProvider (p2p-elements/yjs)', () => {
   it('three pages, each on a room it joined itself, converge', async () => {
     const roomId = uniqueRoom('yjs-three')
     const editors = (await open(3)).map(page => editor(page, roomId, {withRoom: true}))
-    editors.forEach((e, i) => e.text.insert(0, `[${i}]`))
+    for (const [i, e] of editors.entries()) e.text.insert(0, `[${i}]`)
     await until(() => editors.every(e => e.provider.peers.length === 2 && e.provider.synced), 'a full mesh, synced')
     await converged(editors, 'all three edits everywhere', t => ['[0]', '[1]', '[2]'].every(s => t.includes(s)))
     const map = editors[1]!.doc.getMap('m')
@@ -142,7 +142,7 @@ describe('P2PProvider (p2p-elements/yjs)', () => {
   it('peers see each other in awareness, and a peer that leaves is removed', async () => {
     const roomId = uniqueRoom('yjs-awareness')
     const editors = (await open(3)).map(page => editor(page, roomId))
-    editors.forEach((e, i) => e.awareness().setLocalStateField('user', {name: `user ${i}`, cursor: i}))
+    for (const [i, e] of editors.entries()) e.awareness().setLocalStateField('user', {name: `user ${i}`, cursor: i})
     const ids = editors.map(e => e.doc.clientID)
     await until(
       () => editors.every(e => ids.every((id, i) => e.awareness().getStates().get(id)?.user?.name === `user ${i}`)),
