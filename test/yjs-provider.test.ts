@@ -101,12 +101,14 @@ describe('P2PProvider (p2p-elements/yjs)', () => {
     const started = performance.now()
     const c = editor(late!, roomId)
     let syncedAt = 0
+    let metAt = 0
+    c.provider.on('peers', () => (metAt ||= performance.now() - started))
     c.provider.on('synced', ({synced}) => synced && (syncedAt ||= performance.now() - started))
     await converged([a!, b!, c], 'the late joiner has every line', t => t.split('\n').length === 501)
     const caughtUp = performance.now() - started
     await until(() => syncedAt, 'its synced event')
     console.log(
-      `yjs late joiner: ${a!.text.length} chars, ${a!.page.lib.Y.encodeStateAsUpdate(a!.doc).byteLength} bytes of state; synced ${Math.round(syncedAt)} ms, text equal ${Math.round(caughtUp)} ms after new P2PProvider`,
+      `yjs late joiner: ${a!.text.length} chars, ${a!.page.lib.Y.encodeStateAsUpdate(a!.doc).byteLength} bytes of state; first peer met ${Math.round(metAt)} ms, synced with both ${Math.round(syncedAt)} ms, text equal ${Math.round(caughtUp)} ms after new P2PProvider`,
     )
   })
 
@@ -228,6 +230,43 @@ describe('P2PProvider (p2p-elements/yjs)', () => {
     victim.text.insert(victim.text.length, '!')
     await converged([victim, friend], 'later edits', t => t === 'still safe text!')
     expect(friend.errors).to.deep.equal([])
+  })
+
+  it('syncs over a <p2p-room>\u2019s room while the element still hears peers come and go', async () => {
+    const roomId = uniqueRoom('yjs-element')
+    type ElementsLib = Pick<Lib, 'Y' | 'P2PProvider'>
+    const elementPages = await openPeers<ElementsLib>(2, '/test/fixtures/yjs-elements-peer.ts')
+    pages.push(...(elementPages as unknown as TestPeer<Lib>[]))
+    const sides = await Promise.all(
+      elementPages.map(async page => {
+        const element = page.window.document.createElement('p2p-room') as HTMLElement & {
+          config: unknown
+          peers: string[]
+          ready: () => Promise<any>
+        }
+        element.setAttribute('app-id', testConfig.appId)
+        element.setAttribute('room', roomId)
+        element.setAttribute('strategy', 'mqtt')
+        element.setAttribute('relay-urls', relayUrl)
+        element.config = {rtcConfig: {iceServers: []}}
+        const joins: string[] = []
+        const leaves: string[] = []
+        element.addEventListener('p2p-peer-join', (e: any) => joins.push(e.detail.peerId))
+        element.addEventListener('p2p-peer-leave', (e: any) => leaves.push(e.detail.peerId))
+        page.window.document.body.append(element)
+        const doc = new page.lib.Y.Doc()
+        const provider = new page.lib.P2PProvider(doc, await element.ready())
+        return {page, element, doc, provider, joins, leaves}
+      }),
+    )
+    const [a, b] = sides as [(typeof sides)[0], (typeof sides)[0]]
+    a.doc.getText('t').insert(0, 'over the element')
+    await until(() => b.doc.getText('t').toString() === 'over the element', 'the text at b')
+    await until(() => a.joins.length === 1 && b.joins.length === 1, 'both elements saw the join')
+    expect(a.provider.peers).to.deep.equal(a.element.peers)
+    b.element.remove()
+    await until(() => a.leaves.length === 1 && a.provider.peers.length === 0, 'element and provider saw b leave')
+    expect(a.provider.awareness.getStates().has(b.doc.clientID)).to.equal(false)
   })
 
   it('a second provider on the same action of one room is refused, not mixed in', async () => {
