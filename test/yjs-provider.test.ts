@@ -213,6 +213,7 @@ describe('P2PProvider (p2p-elements/yjs)', () => {
       awarenessFor(friend.doc.clientID, 1e6, {name: 'forged'}), // speak for the friend
       frame([1, 7], [1, 1, 1, 3], [0x7b, 0x7b, 0x7b]), // awareness with invalid JSON
       frame([1, 2], [17, 0]), // more awareness entries than allowed
+      awarenessFor(999, 1, {pad: 'x'.repeat(70_000)}), // awareness over 64 KiB
       ...Array.from({length: 40}, (_, i) => new Uint8Array(Array.from({length: 5 + i * 7}, random))),
     ]
     for (const message of garbage) await send(message, victim.page.lib.selfId)

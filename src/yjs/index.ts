@@ -26,6 +26,7 @@ import {
   encodeAwareness,
   encodeAwarenessEntries,
   encodeSync,
+  messageAwareness,
   messageYjsSyncStep1,
   messageYjsSyncStep2,
   messageYjsUpdate,
@@ -144,7 +145,7 @@ export class P2PProvider {
     }
   }
 
-  /** Peers currently synced with (y-webrtc's name for them). */
+  /** The peers this provider has met in its room and not lost since (synced or still syncing). */
   get peers(): PeerId[] {
     return [...this.#peers.keys()]
   }
@@ -316,13 +317,12 @@ export class P2PProvider {
       this.#meet(peerId)
     }
     if (!(data instanceof ArrayBuffer)) return this.#drop(peerId, 'a message that is not binary')
+    // Awareness is carets and names: refuse a big one before parsing it (its first byte says awareness).
+    if (data.byteLength > maxAwarenessBytes && new Uint8Array(data, 0, 1)[0] === messageAwareness)
+      return this.#drop(peerId, `an awareness message of ${data.byteLength} bytes (at most ${maxAwarenessBytes})`)
     const message = readMessage(new Uint8Array(data))
     if (!message) return this.#drop(peerId, 'a message that is not a y-protocols sync or awareness message')
-    if (message.kind === 'awareness') {
-      if (data.byteLength > maxAwarenessBytes)
-        return this.#drop(peerId, `an awareness message of ${data.byteLength} bytes (at most ${maxAwarenessBytes})`)
-      return this.#applyAwareness(message.entries, peerId)
-    }
+    if (message.kind === 'awareness') return this.#applyAwareness(message.entries, peerId)
     const {step, payload} = message
     try {
       if (step === messageYjsSyncStep1) {
