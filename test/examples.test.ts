@@ -40,6 +40,7 @@ describe('examples', () => {
       'live',
       'cursors',
       'no-build',
+      'collab',
       'react',
       'vue',
       'svelte',
