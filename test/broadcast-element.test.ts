@@ -1,5 +1,5 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, openElementsPeer, testAppId, type ElementsPeer} from './helpers/elements.js'
+import {closePeerPages, openElementsPeer, testAppId, type ElementsPeer} from './helpers/elements.js'
 import {frameStyle} from './helpers/examples.js'
 import {uniqueRoom, until} from './helpers/peers.js'
 import {screenshot} from './helpers/screenshot.js'
@@ -94,7 +94,7 @@ describe('<p2p-broadcast>', () => {
       await until(() => videoOf(viewer.el)?.videoWidth > 0, 'playing again')
     }
     for (const t of stream.getTracks()) t.stop()
-    closeAll([sender.peer, intruder.peer, ...viewers.map(v => v.peer)])
+    closePeerPages([sender.peer, intruder.peer, ...viewers.map(v => v.peer)])
   })
 
   it('the live example: one tab broadcasts its camera, three watch, with a viewer counter (screenshot)', async () => {

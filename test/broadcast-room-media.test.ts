@@ -1,5 +1,5 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, joinedPeers, type Joined} from './helpers/rooms.js'
+import {joinedPeers, leaveAndClose, type Joined} from './helpers/rooms.js'
 import {until} from './helpers/peers.js'
 
 const camera = (p: Joined) =>
@@ -51,6 +51,6 @@ describe('room.makeAudio / room.makeVideo', () => {
     expect(got.plain![0]![2]).to.deep.equal({label: 'plain'})
     expect(got.audio!.length + got.video!.length).to.equal(3)
     for (const t of [...stream.getTracks(), ...plain.getTracks()]) t.stop()
-    await closeAll([a, b, c])
+    await leaveAndClose([a, b, c])
   })
 })

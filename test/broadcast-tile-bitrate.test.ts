@@ -1,5 +1,5 @@
 import {expect} from '@open-wc/testing'
-import {closeAll, openElementsPeer, roomHtml} from './helpers/elements.js'
+import {closePeerPages, openElementsPeer, roomHtml} from './helpers/elements.js'
 import {uniqueRoom, until} from './helpers/peers.js'
 
 /** Outbound video of one connection: resolution, bytes so far, encoder target (getStats). */
@@ -53,6 +53,6 @@ describe('<p2p-video-grid>: bitrate that follows the tile', () => {
     expect(s1.width).to.be.at.most(Math.ceil(smallTile.clientWidth * devicePixelRatio) + 16)
     expect(encoding(toSmall).maxBitrate!).to.be.below(encoding(toLarge).maxBitrate!)
     expect(kbps(s0, s1)).to.be.below(kbps(l0, l1))
-    closeAll([sender, small, large])
+    closePeerPages([sender, small, large])
   })
 })

@@ -12,8 +12,9 @@ const watchAnnounces = async (appId: string, roomId: string) => {
   const counts = new Map<PeerId, number>()
   const channel = new BroadcastChannel(await roomTopicOf(appId, roomId))
   channel.onmessage = ({data}) => {
-    const message = JSON.parse(data) as {t: string; peer: PeerId}
-    if (message.t === 'announce') counts.set(message.peer, (counts.get(message.peer) ?? 0) + 1)
+    // Signaling v2 envelopes (PROTOCOL.md) name their sender in `from`.
+    const message = JSON.parse(data) as {t: string; from: PeerId}
+    if (message.t === 'announce') counts.set(message.from, (counts.get(message.from) ?? 0) + 1)
   }
   return {count: (peerId: PeerId) => counts.get(peerId) ?? 0, close: () => channel.close()}
 }

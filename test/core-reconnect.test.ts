@@ -6,7 +6,7 @@
  */
 import {expect} from '@open-wc/testing'
 import {uniqueRoom, until} from './helpers/peers.js'
-import {servers, startServer, stopServer} from './helpers/servers.js'
+import {privateServer} from './helpers/servers.js'
 import {exchange, openRoomPeer, rejoin, sleep, waitAllConnected, type RoomPeer} from './helpers/hostile.js'
 
 const entry = '/src/strategies/local.ts'
@@ -89,7 +89,9 @@ describe('reconnect: ICE restarts keep the peer', function () {
   })
 
   it('a path that breaks (its TURN server stops) and comes back (restarts, every allocation gone) is restarted through signaling; the peer stays', async () => {
-    const turn = (await servers())['hostile-turn']!
+    // This test stops its TURN server: it gets one of its own, so no other test loses theirs.
+    const turnServer = await privateServer('hostile-turn')
+    const turn = turnServer.url
     // Relay-only through our local TURN server: stopping it cuts the only path, as a network change does.
     const {a, b} = await pair({
       rtcConfig: {iceServers: [{urls: turn, username: 'u', credential: 'p'}], iceTransportPolicy: 'relay'},
@@ -99,7 +101,7 @@ describe('reconnect: ICE restarts keep the peer', function () {
       await waitAllConnected([a, b], 'two peers to connect through TURN')
       const pcs = [connectionTo(a, b), connectionTo(b, a)]
       const states = pcs.map(iceStates)
-      await stopServer('hostile-turn')
+      await turnServer.stop()
       try {
         await until(
           () => pcs.some(pc => ['disconnected', 'failed'].includes(pc.iceConnectionState)),
@@ -111,7 +113,7 @@ describe('reconnect: ICE restarts keep the peer', function () {
         const heard = new Promise(resolve => onDuring(resolve))
         void send('sent while the path was down', b.id())
         await sleep(2_000)
-        await startServer('hostile-turn')
+        await turnServer.start()
         await until(
           () => pcs.every(pc => ['connected', 'completed'].includes(pc.iceConnectionState)),
           'the peers to reconnect by themselves',
@@ -119,7 +121,7 @@ describe('reconnect: ICE restarts keep the peer', function () {
         )
         expect(await heard, 'the message sent while the path was down arrived').to.equal('sent while the path was down')
       } finally {
-        await startServer('hostile-turn')
+        await turnServer.start()
       }
       await exchange([a, b], 'after-outage')
       expect(states.flat(), 'ICE went down on the way').to.satisfy((all: string[]) =>
@@ -133,6 +135,7 @@ describe('reconnect: ICE restarts keep the peer', function () {
       expect(connectionTo(b, a), 'b kept the same RTCPeerConnection').to.equal(pcs[1])
     } finally {
       await close([a, b])
+      await turnServer.dispose()
     }
   })
 })

@@ -259,6 +259,8 @@ type Link = {
   lastTs: number
   answered: boolean
   timer?: ReturnType<typeof setTimeout>
+  /** When this handshake was counted in its id's own window, until it opens. */
+  counted?: number
 }
 
 const encoder = new TextEncoder()
@@ -307,7 +309,16 @@ export const startSignaling = (options: SignalingOptions) => {
   const known = new Map<PeerId, number[]>()
   const knownLimit = 256
   const noteKnown = (link: Link, peerId: PeerId) => {
-    if (!link.peer.everOpened || known.has(peerId)) return
+    if (!link.peer.everOpened) return
+    // A handshake that opened is paid for: only failed ones fill a known id's window, so any
+    // number of quick rejoins meet at once while a key that keeps failing is still capped.
+    if (link.counted !== undefined) {
+      const own = known.get(peerId)
+      const at = own?.indexOf(link.counted) ?? -1
+      if (at >= 0) own!.splice(at, 1)
+      link.counted = undefined
+    }
+    if (known.has(peerId)) return
     known.set(peerId, [])
     if (known.size > knownLimit) known.delete(known.keys().next().value!)
   }
@@ -340,11 +351,13 @@ export const startSignaling = (options: SignalingOptions) => {
   }
   const link = (peerId: PeerId, fields: Omit<Link, 'peer' | 'answered' | 'timer'>): Link => {
     liveLink(peerId)?.peer.close('a newer handshake replaced it')
-    ;(known.get(peerId) ?? started).push(Date.now())
+    const now = Date.now()
+    const own = known.get(peerId)
+    ;(own ?? started).push(now)
     const peer = options.createPeer(peerId)
     // A handshake that has not opened its channel in time is dropped; the next announce retries it.
     peer.expireUnlessOpen(options.connectTimeoutMs)
-    const entry: Link = {peer, answered: false, ...fields}
+    const entry: Link = {peer, answered: false, ...fields, counted: own ? now : undefined}
     links.set(peerId, entry)
     return entry
   }
@@ -564,12 +577,16 @@ export const startSignaling = (options: SignalingOptions) => {
   }
 
   let versionReported = false
-  /** Version 1 messages were `{t, peer, sealed}`; later ones carry `v`. Told once, acted on never. */
+  /**
+   * Envelopes of another version (`v`) are told once, acted on never. Version 1 messages
+   * (`{t, peer, sealed}`, no `v`) are not told: they carry no signature, so one from an old
+   * release cannot be told apart from an outsider's junk, and junk must change nothing.
+   */
   const noteVersion = (text: string) => {
     if (versionReported) return
     try {
       const message = JSON.parse(text)
-      const version = Number.isSafeInteger(message?.v) ? message.v : typeof message?.peer === 'string' ? 1 : undefined
+      const version = Number.isSafeInteger(message?.v) ? message.v : undefined
       if (version === undefined || version === protocolVersion) return
       versionReported = true
       options.otherVersion?.(version)

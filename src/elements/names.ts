@@ -9,6 +9,7 @@ export const tags = {
   fileSend: 'p2p-file-send',
   videoGrid: 'p2p-video-grid',
   peerList: 'p2p-peer-list',
+  broadcast: 'p2p-broadcast',
 } as const
 export type TagName = (typeof tags)[keyof typeof tags]
 

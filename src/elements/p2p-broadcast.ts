@@ -4,9 +4,10 @@ import type {Receiver} from '../core/broadcast/receiver.js'
 import type {Sender} from '../core/broadcast/sender.js'
 import type {BroadcastState, ReceiverEventMap, SenderEventMap} from '../core/broadcast/types.js'
 import type {Strategy} from '../core/strategy.js'
+import {tags} from './names.js'
 import {defaultStrategy, loadStrategy} from './strategies.js'
 
-export const broadcastTag = 'p2p-broadcast'
+export const broadcastTag = tags.broadcast
 
 /** Every event `<p2p-broadcast>` fires: one per seed event, plus verify/start/stop/viewers. */
 export const broadcastEvents = {

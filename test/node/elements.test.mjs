@@ -36,6 +36,7 @@ test('defineElements defines every tag with its class, once', async () => {
     fileSend: elements.P2PFileSend,
     videoGrid: elements.P2PVideoGrid,
     peerList: elements.P2PPeerList,
+    broadcast: elements.P2PBroadcast,
   }
   assert.deepEqual(Object.keys(classes).sort(), Object.keys(elements.tags).sort())
   assert.deepEqual(
@@ -47,7 +48,7 @@ test('defineElements defines every tag with its class, once', async () => {
   const again = memoryRegistry()
   again.define(elements.tags.peerList, class Other {})
   defineElements(again) // a tag someone else defined first is left alone
-  assert.equal(again.defined.size, 5)
+  assert.equal(again.defined.size, 6)
   assert.notEqual(again.get(elements.tags.peerList), elements.P2PPeerList)
 })
 

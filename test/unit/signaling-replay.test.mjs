@@ -142,7 +142,7 @@ test('an offer sealed for another session, or addressed to another peer, is drop
   await done()
 })
 
-test('a message of another protocol version is reported once and changes nothing', async () => {
+test('a message of a later protocol version is reported once, an unsigned version 1 message not at all, and neither changes anything', async () => {
   const {A, b, made, roomTopic, bus, done} = await setup()
   const errors = []
   A.onError(error => errors.push(error))
@@ -152,7 +152,7 @@ test('a message of another protocol version is reported once and changes nothing
   await sleep(300)
   assert.equal(errors.length, 1)
   assert.equal(errors[0].code, 'malformed')
-  assert.match(errors[0].message, /version 1/)
+  assert.match(errors[0].message, /version 3/)
   assert.equal(made.count, before)
   assert.ok(A.getPeers()[b.id])
   await done()

@@ -106,8 +106,14 @@ test("the README's install table, package.json and the loader agree on what each
     strategyNames.filter(name => name in strategyPackages),
   )
   const needed = Object.values(strategyPackages).flat().sort()
+  // Besides the strategies' SDKs, only the Yjs provider (p2p-elements/yjs) has optional peers.
+  const providers = ['y-protocols', 'yjs']
   const optional = Object.keys(pkg.peerDependencies ?? {}).filter(dep => pkg.peerDependenciesMeta?.[dep]?.optional)
-  assert.deepEqual(optional.sort(), needed, 'the optional peer dependencies are exactly what the strategies need')
+  assert.deepEqual(
+    optional.sort(),
+    [...needed, ...providers].sort(),
+    'the optional peer dependencies are exactly what the strategies and the Yjs provider need',
+  )
   for (const dep of needed) {
     assert.equal(pkg.dependencies?.[dep], undefined, `${dep} is not also a dependency`)
     assert.equal(
