@@ -1,5 +1,6 @@
 export {createJoinRoom, defaults, defaultIceServers, roomTopicOf} from './room.js'
 export {selfId} from './ids.js'
+export {maxPresenceBytes} from './presence.js'
 export {P2PError, errorMessage, invalidConfig, type P2PErrorCode} from './errors.js'
 export {defineStrategy, type Signaling, type Strategy, type StrategyContext} from './strategy.js'
 export {topicOf} from './crypto.js'

@@ -6,6 +6,7 @@ import {FrameType, encodeControl, encodePing, type Frame} from './frame.js'
 import {selfId} from './ids.js'
 import {createMedia} from './media.js'
 import {Peer} from './peer.js'
+import {createPresence, presenceActionId, userActionId} from './presence.js'
 import {startSignaling} from './signaling.js'
 import {createTransfers} from './transfers.js'
 import type {Signaling, Strategy} from './strategy.js'
@@ -138,6 +139,7 @@ const createRoom = <C extends BaseRoomConfig>(
     problem: report,
   })
   const actions = createActions(transfers, resolveTargets)
+  const presence = createPresence({action: actions.makeAction(presenceActionId), problem: report})
   const media = createMedia({
     stream: (stream, peerId, meta) => callSafely(() => on.peerStream(stream, peerId, meta)),
     track: (track, stream, peerId, meta) => callSafely(() => on.peerTrack(track, stream, peerId, meta)),
@@ -172,6 +174,7 @@ const createRoom = <C extends BaseRoomConfig>(
     )
     transfers.dropPeer(peer.id, error)
     media.dropPeer(peer.id)
+    presence.dropPeer(peer.id)
     for (const [id, ping] of pings) if (ping.peerId === peer.id) pings.delete(id), ping.reject(error)
     if (!left) callSafely(() => on.peerLeave(peer.id))
   }
@@ -180,6 +183,7 @@ const createRoom = <C extends BaseRoomConfig>(
     const peer = new Peer(peerId, selfId < peerId, RTC, rtcConfig, {
       open: peer => {
         peer.everOpened = true
+        presence.peerJoin(peer.id)
         callSafely(() => on.peerJoin(peer.id))
       },
       close: onClose,
@@ -245,6 +249,7 @@ const createRoom = <C extends BaseRoomConfig>(
     left = true
     forget()
     clearInterval(keepaliveTimer)
+    presence.stop()
     removeEventListener?.('pagehide', onPageHide)
     // Goodbyes go out synchronously: on pagehide nothing after the first await may run.
     const open = openPeers()
@@ -273,7 +278,7 @@ const createRoom = <C extends BaseRoomConfig>(
   addEventListener?.('pagehide', onPageHide)
 
   return {
-    makeAction: actionId => actions.makeAction(actionId),
+    makeAction: actionId => actions.makeAction(userActionId(actionId)),
     ping: peerId => {
       const peer = peers.get(peerId)
       if (!peer?.isOpen)
@@ -299,5 +304,8 @@ const createRoom = <C extends BaseRoomConfig>(
     onPeerStream: callback => void (on.peerStream = callback),
     onPeerTrack: callback => void (on.peerTrack = callback),
     onError: callback => void (on.error = callback),
+    setPresence: presence.setPresence,
+    onPresence: presence.onPresence,
+    getPresence: peerId => presence.getPresence(peerId, selfId),
   }
 }
