@@ -362,7 +362,7 @@ export class P2PVideoGrid extends RoomView {
 
   /** The current layout of the tiles (columns, rows, tile size in CSS pixels). Read-only. */
   get layout(): GridLayout {
-    return this.#layout(this.#tiles().length, false)
+    return this.#layout(this.#tiles().length, undefined)
   }
 
   override connectedCallback() {
