@@ -15,7 +15,10 @@ describe('presence', () => {
     const heard: [Presence, PeerId][] = []
     b.room.onPresence((state, peerId) => heard.push([state, peerId]))
     a.room.setPresence({name: 'Ada', color: '#b4236b'})
-    await until(() => b.room.getPresence(a.id)?.name === 'Ada' && c.room.getPresence(a.id)?.name === 'Ada', 'Ada everywhere')
+    await until(
+      () => b.room.getPresence(a.id)?.name === 'Ada' && c.room.getPresence(a.id)?.name === 'Ada',
+      'Ada everywhere',
+    )
     expect(a.room.getPresence(a.id)).to.deep.equal({name: 'Ada', color: '#b4236b'})
     expect(heard).to.deep.equal([[{name: 'Ada', color: '#b4236b'}, a.id]])
 

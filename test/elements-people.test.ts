@@ -85,7 +85,10 @@ describe('people in the elements', () => {
         a.frame.style.height = `${size.height}px`
         const grid = a.$('p2p-video-grid')
         const tiles = () => [...shadow(a, 'p2p-video-grid').querySelectorAll<HTMLElement>('[part~=tile]')]
-        await until(() => tiles().length === count && grid.layout.columns === size.columns[count], `${count} tiles in ${size.columns[count]} columns at ${size.width}×${size.height}`)
+        await until(
+          () => tiles().length === count && grid.layout.columns === size.columns[count],
+          `${count} tiles in ${size.columns[count]} columns at ${size.width}×${size.height}`,
+        )
         await sleep(50)
         const boxes = tiles().map(tile => tile.getBoundingClientRect())
         const {tileWidth} = grid.layout
@@ -110,11 +113,17 @@ describe('people in the elements', () => {
   })
 
   it('a peer that turns its camera off shows as its initials on its colour, and its mute as a badge', async () => {
-    const {peers} = await openRoomPeers(2, '<p2p-video-grid video audio show-self></p2p-video-grid>', '', {width: 520, height: 420})
+    const {peers} = await openRoomPeers(2, '<p2p-video-grid video audio show-self></p2p-video-grid>', '', {
+      width: 520,
+      height: 420,
+    })
     const [a, b] = peers as [ElementsPeer, ElementsPeer]
     Object.assign(b.$('p2p-room'), {name: 'Bea Lovelace', color: '#0f766e'})
     await until(() => tileOf(a, idOf(b))?.querySelector('video')?.videoWidth, 'b’s video at a')
-    const camera = await until(() => shadow(b, 'p2p-video-grid').querySelector<HTMLButtonElement>('[part~=camera]'), 'the camera button')
+    const camera = await until(
+      () => shadow(b, 'p2p-video-grid').querySelector<HTMLButtonElement>('[part~=camera]'),
+      'the camera button',
+    )
     camera.click()
     await until(() => tileOf(a, idOf(b))?.part.contains('camera-off'), 'the camera-off tile at a')
     const tile = tileOf(a, idOf(b))!

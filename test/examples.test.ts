@@ -95,9 +95,10 @@ describe('examples', () => {
     await untilText(receiver, '#log li', 'notes.txt')
     await until(
       () =>
-        shadow(sender, 'p2p-file-send').querySelector('[part~=sent] [data-file="notes.txt"] .pct')?.textContent ===
-        '100%',
-      'the sender seeing 100%',
+        shadow(sender, 'p2p-file-send')
+          .querySelector('[part~=sent] [data-file="notes.txt"] [part~=status]')
+          ?.textContent?.includes('✓ Sent'),
+      'the sender seeing its done state',
     )
     await screenshot('example-files')
   })

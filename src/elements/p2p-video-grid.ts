@@ -264,6 +264,8 @@ export class P2PVideoGrid extends RoomView {
     [part~='controls'] {
       display: flex;
       flex-wrap: wrap;
+      min-width: fit-content;
+      box-sizing: border-box;
       justify-content: center;
       gap: ${tokens.gap};
       margin: calc(${tokens.gap} * 1.5) auto 0;
