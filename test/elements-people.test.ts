@@ -86,7 +86,11 @@ describe('people in the elements', () => {
         const grid = a.$('p2p-video-grid')
         const tiles = () => [...shadow(a, 'p2p-video-grid').querySelectorAll<HTMLElement>('[part~=tile]')]
         await until(
-          () => tiles().length === count && grid.layout.columns === size.columns[count],
+          () =>
+            tiles().length === count &&
+            grid.layout.tileWidth > 0 &&
+            grid.layout.columns === size.columns[count] &&
+            Math.abs(tiles()[0]!.getBoundingClientRect().width - grid.layout.tileWidth) < 1.5,
           `${count} tiles in ${size.columns[count]} columns at ${size.width}×${size.height}`,
         )
         await sleep(50)

@@ -107,7 +107,7 @@ describe('examples', () => {
     pages = await openExamples(2, 'video/', uniqueRoom('video'), {strategy: 'local'}, frameStyle(860))
     await untilPeers(pages)
     const remoteVideo = (page: ExamplePage) =>
-      shadow(page, 'p2p-video-grid').querySelector<HTMLVideoElement>('figure[part="tile"] video')
+      shadow(page, 'p2p-video-grid').querySelector<HTMLVideoElement>('figure[part~=tile]:not([part~=self]) video')
     for (const page of pages)
       await until(() => {
         const video = remoteVideo(page)

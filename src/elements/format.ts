@@ -88,7 +88,7 @@ export const initialsOf = (name: string, given?: unknown) => {
   const chosen = cleanName(given).replace(/\s/g, '')
   if (chosen) return [...chosen].slice(0, 3).join('').toUpperCase()
   const words = name.split(/[\s\-_.·]+/u).filter(Boolean)
-  const letters = words.length > 1 ? [words[0], words.at(-1)] : [words[0] ?? '?']
+  const letters = words.length > 1 ? [words[0], words.at(-1)] : [words[0] ?? '']
   return letters
     .map(word => [...(word as string)][0] ?? '')
     .join('')
@@ -155,7 +155,7 @@ export const describePeer = (
     self,
     color,
     ink: inkOn(color),
-    initials: initialsOf(name || shortId(peerId), presence?.initials),
+    initials: name ? initialsOf(name, presence?.initials) : initialsOf('', presence?.initials) || peerId.slice(0, 2),
     avatar: cleanAvatar(presence?.avatar),
   }
 }

@@ -155,7 +155,7 @@ export class P2PPeerList extends RoomView {
     const quality = (ms: number | undefined) =>
       ms === undefined ? '' : ms < goodRttMs ? 'good' : ms < fairRttMs ? 'fair' : 'poor'
     return html`<ul part="list" aria-label="people in this room">
-      <li part="peer self" data-peer=${room.selfId}>
+      <li part="peer self" data-self=${room.selfId}>
         ${face(room.selfId)}<span part="you" class="you">(you)</span>
       </li>
       ${room.peers.map(peerId => {
