@@ -20,7 +20,8 @@ const pageStyle = 'width:640px;height:720px;border:1px solid #888;margin:0 2px 0
 const examples = ['chat', 'files', 'video', 'cursors', 'no-build', 'react', 'vue', 'svelte', 'angular'] as const
 
 const scheme = (value: 'light' | 'dark') => executeServerCommand('color-scheme', {scheme: value})
-const frames = () => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)))
+// A timer, not requestAnimationFrame: a test page in a background tab gets no frames.
+const frames = () => new Promise(resolve => setTimeout(resolve, 100))
 
 const checkBothSchemes = async (name: string, pages: ExamplePage[]) => {
   for (const value of ['light', 'dark'] as const) {
