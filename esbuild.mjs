@@ -8,8 +8,9 @@
 // and prints each bundle's size raw, gzip and brotli.
 import * as esbuild from 'esbuild'
 import {execSync} from 'node:child_process'
-import {existsSync, readFileSync, readdirSync, rmSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {brotliCompressSync, gzipSync} from 'node:zlib'
 import {ensureDependencies, root} from './scripts/setup.mjs'
 import {browserBundle} from './scripts/bundle-options.mjs'
@@ -17,8 +18,24 @@ import {browserBundle} from './scripts/bundle-options.mjs'
 ensureDependencies()
 process.chdir(root)
 
-/** Every strategy the project ships, in the order the size table prints them. */
-export const strategyNames = ['local', 'driver', 'nostr', 'mqtt', 'torrent', 'supabase', 'firebase', 'ipfs']
+/**
+ * The strategies the project ships, in order, and the default: read from the elements' lazy
+ * loader (src/elements/strategies.ts, built to dist/lib first), the one list of them.
+ */
+const strategyList = () => import(pathToFileURL(join(root, 'dist/lib/elements/strategies.js')).href)
+
+/** The `strategy` attribute of <p2p-room> in the manifest: its values are the list, not "string". */
+const describeStrategies = (file, names, defaultName) => {
+  const manifest = JSON.parse(readFileSync(file, 'utf8'))
+  const room = manifest.modules.flatMap(m => m.declarations ?? []).find(d => d.tagName === 'p2p-room')
+  const fields = [room?.attributes?.find(a => a.name === 'strategy'), room?.members?.find(m => m.name === 'strategy')]
+  if (!fields.every(Boolean)) throw new Error(`${file}: no strategy attribute on p2p-room to describe`)
+  for (const field of fields) {
+    field.type = {text: names.map(name => `'${name}'`).join(' | ')}
+    field.default = `'${defaultName}'`
+  }
+  writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`)
+}
 
 const sourceFiles = dir =>
   readdirSync(dir, {recursive: true})
@@ -50,10 +67,12 @@ export const build = async ({quiet = false} = {}) => {
     console.error(String(error.stdout || error.message))
     throw new Error('type-check failed: fix the errors above')
   }
-  if (existsSync('custom-elements-manifest.config.mjs'))
+  const {strategyNames: strategies, defaultStrategy} = await strategyList()
+  if (existsSync('custom-elements-manifest.config.mjs')) {
     execSync('npx custom-elements-manifest analyze --config custom-elements-manifest.config.mjs', {stdio: 'pipe'})
+    describeStrategies('custom-elements.json', strategies, defaultStrategy)
+  }
 
-  const strategies = strategyNames.filter(name => existsSync(`src/strategies/${name}.ts`))
   await esbuild.build({
     ...browserBundle,
     entryPoints: Object.fromEntries(strategies.map(name => [name, `src/strategies/${name}.ts`])),

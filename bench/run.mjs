@@ -13,10 +13,13 @@ console.log('== core (two headless Chromium pages)')
 const {runCoreBench, printCoreBench} = await import('./core.mjs')
 printCoreBench(await runCoreBench())
 
-// Strategy benchmarks, each against real local servers.
+// Strategy benchmarks, each against real local servers; then the load on p2p-elements/relay.
 for (const [file, name] of [
   ['./strategies.mjs', 'runStrategyBench'],
   ['./managed-strategies.mjs', 'runManagedStrategyBench'],
+  ['./join-stages.mjs', 'runJoinStagesBench'],
+  ['./broadcast.mjs', 'runBroadcastBench'],
+  ['./relay-load.mjs', 'runRelayLoadBench'],
 ]) {
   if (!existsSync(new URL(file, import.meta.url))) continue
   console.log(`\n== ${file.slice(2, -4)}`)

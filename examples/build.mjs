@@ -6,6 +6,8 @@
 //                        @angular/compiler (bundled): AOT would need the Angular CLI's compiler
 //                        host, which is more machinery than an example should carry
 // into dist/examples/NAME/app.js. The pages (examples/NAME/index.html) load that file.
+//   collab/app.js        yjs + p2p-elements/yjs (its own bundle: no other page pays for yjs),
+//                        split so the strategy the page picks is a chunk loaded on demand
 //
 // `import 'p2p-elements/define'` (registers the elements) is what a user writes after
 // `npm install p2p-elements`; here it becomes a browser import of the library's own bundle,
@@ -116,6 +118,27 @@ export const buildExamples = async ({quiet = false} = {}) => {
     })
     const code = await readFile(outfile)
     sizes[name] = {file: relative(root, outfile), bytes: (await stat(outfile)).size, gzip: gzipSync(code).length}
+  }
+  {
+    const outdir = join(outRoot, 'collab')
+    const outfile = join(outdir, 'app.js')
+    await build({
+      entryPoints: {app: join(here, 'collab/app.js')},
+      outdir,
+      bundle: true,
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      format: 'esm',
+      target: 'es2022',
+      minify: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+      conditions: ['browser', 'production'],
+      // What `import 'p2p-elements/yjs'` gives a user: the library as built by `npm run build`.
+      alias: {'p2p-elements/yjs': join(root, 'dist/lib/yjs/index.js')},
+    })
+    const code = await readFile(outfile)
+    sizes.collab = {file: relative(root, outfile), bytes: (await stat(outfile)).size, gzip: gzipSync(code).length}
   }
   if (!quiet) {
     for (const [name, {file, bytes, gzip}] of Object.entries(sizes))

@@ -11,13 +11,18 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const ensureDependencies = () => {
   const marker = join(root, 'node_modules', '.package-lock.json')
   const lock = join(root, 'package-lock.json')
-  const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)
+  const locked = existsSync(lock)
+  const stale = !existsSync(marker) || (locked && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)
   if (!stale) return
-  console.log('Installing dependencies (npm install)...')
-  // `npm install`, not `npm ci`: with the lockfile settings of some machines (registry URLs
-  // omitted), npm records only this platform's optional packages and `npm ci` then refuses it.
-  execSync('npm install --no-audit --no-fund', {
-    cwd: root,
-    stdio: 'inherit',
-  })
+  // With a lockfile, `npm ci`: exactly the versions it records (every platform's optional
+  // packages are in it), and it never rewrites it. Without one, `npm install` makes one.
+  const command = locked ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund'
+  console.log(`Installing dependencies (${command})...`)
+  try {
+    execSync(command, {cwd: root, stdio: 'inherit'})
+  } catch {
+    throw new Error(
+      `${command} failed (see above). If you changed package.json, run \`npm install\` to update package-lock.json.`,
+    )
+  }
 }

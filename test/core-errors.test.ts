@@ -109,8 +109,10 @@ describe('bad input gets a clear error and loses nothing', () => {
     const roomB = b!.lib.joinRoom(testConfig, roomId)
     const errors: P2PError[] = []
     roomA.onError(e => errors.push(e))
-    await until(() => roomA.getPeers()[b!.lib.selfId] && channels[0]?.readyState === 'open', 'connection')
-    const raw = channels[0]!
+    // When both peers hear each other's announce, both offer and the smaller id's attempt is closed: take the open channel.
+    const open = () => channels.find(channel => channel.readyState === 'open')
+    await until(() => roomA.getPeers()[b!.lib.selfId] && open(), 'connection')
+    const raw = open()!
     raw.send(new Uint8Array([99, 1, 2])) // unknown frame type
     raw.send(new Uint8Array([1, 0, 0])) // truncated chunk
     raw.send('a text frame') // not binary

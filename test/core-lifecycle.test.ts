@@ -51,15 +51,16 @@ describe('room lifecycle', () => {
     const roomA = a.peer.lib.joinRoom(testConfig, roomId)
     for (let round = 0; round < 5; round++) {
       const roomB = b.peer.lib.joinRoom(testConfig, roomId)
-      await until(() => roomB.getPeers()[a.id] && roomA.getPeers()[b.id], `round ${round} to connect`)
-      connections.push({side: `b's to a, round ${round}`, pc: roomB.getPeers()[a.id]!})
-      connections.push({side: `a's to b, round ${round}`, pc: roomA.getPeers()[b.id]!})
+      // a's page already holds its default identity in another room, so this room has its own id.
+      await until(() => roomB.getPeers()[roomA.selfId] && roomA.getPeers()[roomB.selfId], `round ${round} to connect`)
+      connections.push({side: `b's to a, round ${round}`, pc: roomB.getPeers()[roomA.selfId]!})
+      connections.push({side: `a's to b, round ${round}`, pc: roomA.getPeers()[roomB.selfId]!})
       const got: unknown[] = []
       roomA.makeAction('round')[1]((n: unknown) => got.push(n))
       await roomB.makeAction('round')[0](round)
       expect(got).to.deep.equal([round])
       await roomB.leave()
-      await until(() => !roomA.getPeers()[b.id], `round ${round}: a to see b leave`)
+      await until(() => !roomA.getPeers()[roomB.selfId], `round ${round}: a to see b leave`)
     }
     expect(new Set(connections.map(({pc}) => pc)).size, 'a new connection each round').to.equal(10)
     const open = connections.filter(({pc}) => pc.connectionState !== 'closed').map(({side}) => side)
@@ -181,11 +182,25 @@ describe('signaling over unreliable relays', () => {
         }
       },
     }
-    const peers = await joinedPeers(2, {driver: noisy}, '/src/strategies/driver.ts')
+    const pages = await openPeers(2, '/src/strategies/driver.ts')
+    const roomId = uniqueRoom()
+    const joinErrors: unknown[] = []
+    const errors: unknown[] = []
+    const rooms = pages.map(page => {
+      const room = page.lib.joinRoom({...testConfig, driver: noisy}, roomId, (e: unknown) => joinErrors.push(e))
+      room.onError((error: unknown) => errors.push(error))
+      return room
+    })
+    await until(() => rooms.every(room => Object.keys(room.getPeers()).length === 1), '2 peers to connect')
     const got: unknown[] = []
-    peers[1]!.room.makeAction('x')[1](d => got.push(d))
-    await peers[0]!.room.makeAction('x')[0]('through the noise')
+    rooms[1]!.makeAction('x')[1]((d: unknown) => got.push(d))
+    await rooms[0]!.makeAction('x')[0]('through the noise')
     expect(got).to.deep.equal(['through the noise'])
-    await leaveAndClose(peers)
+    // Garbage changes nothing the app sees: no false wrong-password, no error, still connected.
+    for (const room of rooms) expect(Object.keys(room.getPeers())).to.have.length(1)
+    expect(errors.map(String), 'no onError').to.deep.equal([])
+    expect(joinErrors, 'no onJoinError').to.deep.equal([])
+    for (const room of rooms) await room.leave()
+    for (const page of pages) page.close()
   })
 })

@@ -73,7 +73,7 @@ describe('presence', () => {
     const win = attacker.peer.window
     const startsWith = win.String.prototype.startsWith
     win.String.prototype.startsWith = () => false
-    const [send] = attacker.room.makeAction('@p2p/presence')
+    const [send] = attacker.room.makeAction('\u0000presence')
     win.String.prototype.startsWith = startsWith
     for (const junk of [
       'Mallory',
@@ -120,7 +120,7 @@ describe('presence', () => {
     await b!.room.leave()
     await until(() => !a!.room.getPeers()[b!.id], 'b gone')
     expect(a!.room.getPresence(b!.id)).to.equal(undefined)
-    expect(() => a!.room.makeAction('@p2p/presence')).to.throw(/reserved/)
+    expect(() => a!.room.makeAction('\u0000presence')).to.throw(/reserved/)
     b!.peer.close()
     await a!.room.leave()
     a!.peer.close()

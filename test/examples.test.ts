@@ -33,7 +33,19 @@ describe('examples', () => {
     ])
     const links = [...gallery.document.querySelectorAll<HTMLAnchorElement>('.gallery a')]
     const names = links.map(link => new URL(link.href).pathname.split('/').at(-2))
-    expect(names).to.deep.equal(['chat', 'files', 'video', 'cursors', 'no-build', 'react', 'vue', 'svelte', 'angular'])
+    expect(names).to.deep.equal([
+      'chat',
+      'files',
+      'video',
+      'live',
+      'cursors',
+      'no-build',
+      'collab',
+      'react',
+      'vue',
+      'svelte',
+      'angular',
+    ])
     for (const link of links) {
       const response = await fetch(link.href)
       expect(response.status, link.href).to.equal(200)

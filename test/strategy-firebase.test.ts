@@ -4,7 +4,7 @@ import {servers} from './helpers/servers.js'
 import {strategySuite} from './helpers/strategy-suite.js'
 
 const entry = '/src/strategies/firebase.ts'
-const config = async () => ({...testConfig, appId: (await servers()).firebase})
+const config = async (url?: string) => ({...testConfig, appId: url ?? (await servers()).firebase})
 
 /** Polls an async check until it holds (the test's own timeout bounds it). */
 const eventually = async (check: () => Promise<boolean>) => {

@@ -7,6 +7,6 @@ describe('ipfs strategy (libp2p gossipsub)', () => {
   strategySuite({
     entry: async () => (await servers())['ipfs-bundle']!,
     server: 'libp2p',
-    config: async () => ({relayUrls: [(await servers()).libp2p]}),
+    config: async url => ({relayUrls: [url ?? (await servers()).libp2p]}),
   })
 })

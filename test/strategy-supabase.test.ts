@@ -7,6 +7,6 @@ describe('supabase strategy (Realtime broadcast)', () => {
   strategySuite({
     entry: '/src/strategies/supabase.ts',
     server: 'supabase',
-    config: async () => ({appId: (await servers()).supabase, supabaseKey: 'test-anon-key'}),
+    config: async url => ({appId: url ?? (await servers()).supabase, supabaseKey: 'test-anon-key'}),
   })
 })

@@ -1,8 +1,12 @@
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-/** PBKDF2 rounds for the signaling key: slow enough to hinder guessing a weak password, ~50 ms once per room. */
-const keyDerivationRounds = 100_000
+/**
+ * PBKDF2-HMAC-SHA-256 iterations for a room password: OWASP's current recommendation
+ * (600,000). About 0.2-0.4 s once per (appId, roomId, password) and page; it runs while
+ * the relay socket opens, and the key is kept for rejoins.
+ */
+export const passwordIterations = 600_000
 
 const toHex = (bytes: ArrayBuffer): string =>
   Array.from(new Uint8Array(bytes), b => b.toString(16).padStart(2, '0')).join('')
@@ -22,21 +26,53 @@ const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), c =
 export const topicOf = async (...parts: string[]): Promise<string> =>
   toHex(await crypto.subtle.digest('SHA-256', encoder.encode(['p2p-elements', ...parts].join('\u0000')))).slice(0, 40)
 
-/** The AES-GCM key that seals signaling for one room: PBKDF2 over password, salted with appId and roomId. */
-export const deriveKey = async (appId: string, roomId: string, password = ''): Promise<CryptoKey> => {
-  const material = await crypto.subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveKey'])
-  return crypto.subtle.deriveKey(
-    {
-      name: 'PBKDF2',
-      hash: 'SHA-256',
-      salt: encoder.encode(`p2p-elements\u0000${appId}\u0000${roomId}`),
-      iterations: keyDerivationRounds,
-    },
-    material,
-    {name: 'AES-GCM', length: 256},
-    false,
-    ['encrypt', 'decrypt'],
+const derived = new Map<string, Promise<CryptoKey>>()
+/** Derived room keys kept per page: a rejoin does not pay for PBKDF2 again. */
+const derivedLimit = 16
+
+/**
+ * The AES-GCM key that seals signaling for one room, salted with appId and roomId.
+ * With a password: PBKDF2-SHA-256 at `passwordIterations`, to slow down guessing it.
+ * Without one: HKDF-SHA-256 over appId and roomId. There is no secret to stretch then
+ * (both are known to anyone who can read the app), so PBKDF2 would only cost time; the
+ * key still keeps out passers-by who do not know the room, not a determined relay.
+ */
+export const deriveKey = (appId: string, roomId: string, password = ''): Promise<CryptoKey> => {
+  const cacheKey = JSON.stringify([appId, roomId, password])
+  const cached = derived.get(cacheKey)
+  if (cached) return cached
+  const salt = encoder.encode(`p2p-elements\u0000${appId}\u0000${roomId}`)
+  const aes = {name: 'AES-GCM', length: 256}
+  // Started in a microtask, so a runtime without crypto.subtle rejects instead of throwing here.
+  const key = Promise.resolve().then(() =>
+    password
+      ? crypto.subtle
+          .importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveKey'])
+          .then(material =>
+            crypto.subtle.deriveKey(
+              {name: 'PBKDF2', hash: 'SHA-256', salt, iterations: passwordIterations},
+              material,
+              aes,
+              false,
+              ['encrypt', 'decrypt'],
+            ),
+          )
+      : crypto.subtle
+          .importKey('raw', salt, 'HKDF', false, ['deriveKey'])
+          .then(material =>
+            crypto.subtle.deriveKey(
+              {name: 'HKDF', hash: 'SHA-256', salt: encoder.encode('p2p-elements room key'), info: new Uint8Array()},
+              material,
+              aes,
+              false,
+              ['encrypt', 'decrypt'],
+            ),
+          ),
   )
+  derived.set(cacheKey, key)
+  key.catch(() => derived.delete(cacheKey))
+  if (derived.size > derivedLimit) derived.delete(derived.keys().next().value!)
+  return key
 }
 
 /** `base64(iv).base64(ciphertext)`, a fresh 96-bit IV per message. */

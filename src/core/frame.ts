@@ -44,6 +44,7 @@ export type ControlMessage =
   | {t: 'stream'; streamId: string; meta: unknown}
   | {t: 'track'; streamId: string; trackId: string; meta: unknown}
   | {t: 'leave'}
+  | {t: 'ready'} // this side's onPeerHandshake resolved (handshake.ts)
 
 export class MalformedFrame extends Error {
   override name = 'MalformedFrame'
@@ -143,7 +144,7 @@ export const encodeControl = (message: ControlMessage) => {
 
 export const encodeKeepalive = () => frame(FrameType.Keepalive, 1)[0]
 
-const controlKinds = new Set(['sdp', 'ice', 'stream', 'track', 'leave'])
+const controlKinds = new Set(['sdp', 'ice', 'stream', 'track', 'leave', 'ready'])
 
 /** Parses one frame; throws `MalformedFrame` for anything that is not a frame we sent. */
 export const decodeFrame = (data: ArrayBuffer): Frame => {

@@ -1,7 +1,18 @@
 export {createJoinRoom, defaults, defaultIceServers, roomTopicOf} from './room.js'
 export {selfId} from './ids.js'
 export {maxPresenceBytes} from './presence.js'
+export {createIdentity, exportIdentity, importIdentity} from './identity.js'
+export {
+  parseEnvelope,
+  parseSealed,
+  protocolVersion,
+  type Envelope,
+  type ParseFailure,
+  type SealedSignal,
+  type SignalKind,
+} from './signaling.js'
 export {P2PError, errorMessage, invalidConfig, type P2PErrorCode} from './errors.js'
 export {defineStrategy, type Signaling, type Strategy, type StrategyContext} from './strategy.js'
 export {topicOf} from './crypto.js'
 export type * from './types.js'
+export type {MediaChannel, MediaKind, MediaReceiver, MediaSender} from './stream-kinds.js'

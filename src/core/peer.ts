@@ -20,11 +20,31 @@ export type PeerEvents = {
   track: (peer: Peer, event: RTCTrackEvent) => void
   control: (peer: Peer, message: ControlMessage) => void
   problem: (peer: Peer, message: string) => void
+  /**
+   * An ICE-restart offer (with its candidates) for a peer whose path is down, so the data
+   * channel cannot carry it: send it through signaling. False if that was not possible.
+   */
+  restart?: (peer: Peer, offer: RTCSessionDescriptionInit) => boolean
+  /** Offers and answers were exchanged, but ICE never found a path between the two. */
+  iceFailed?: (peer: Peer) => void
 }
 
-const gathered = (connection: RTCPeerConnection, timeoutMs: number) =>
+/** A `disconnected` connection often recovers by itself within a second or two; after this we restart ICE. */
+export const disconnectedGraceMs = 2_000
+/** An ICE restart that has not reconnected by then is tried again (new credentials, fresh candidates). */
+export const restartRetryMs = 5_000
+/** How long a restart offer or answer sent through signaling waits for its candidates. */
+export const restartGatheringMs = 2_000
+
+const pathUp = (state: RTCIceConnectionState) => state === 'connected' || state === 'completed'
+
+/**
+ * Resolves once ICE gathering completes (or after `timeoutMs`). `fresh`: a gathering that is
+ * only starting (after an ICE restart the state still says `complete` from the last one).
+ */
+const gathered = (connection: RTCPeerConnection, timeoutMs: number, fresh = false) =>
   new Promise<void>(resolve => {
-    if (connection.iceGatheringState === 'complete') return resolve()
+    if (!fresh && connection.iceGatheringState === 'complete') return resolve()
     const done = () => {
       clearTimeout(timer)
       connection.removeEventListener('icegatheringstatechange', onState)
@@ -60,7 +80,13 @@ export class Peer {
   /** Payload bytes per chunk frame for this connection. */
   frameSize = maxFrameSize
 
+  /** ICE reached `connected` at least once (so a later failure is a broken path, not a missing one). */
+  everConnected = false
+  /** ICE restarts started since the path went down; 0 while it is up. */
+  restarts = 0
+
   private expiry: ReturnType<typeof setTimeout> | undefined
+  private recovery: ReturnType<typeof setTimeout> | undefined
   private makingOffer = false
   private ignoreOffer = false
   private controlChain = Promise.resolve()
@@ -88,9 +114,12 @@ export class Peer {
     })
     this.channel.addEventListener('close', () => this.close('its data channel closed'))
     this.channel.addEventListener('message', event => this.receive(event.data))
+    this.connection.addEventListener('iceconnectionstatechange', () => this.onPathChange())
     this.connection.addEventListener('connectionstatechange', () => {
       const state = this.connection.connectionState
-      if (state === 'failed' || state === 'closed') this.close(`its connection ${state}`)
+      if (state === 'closed') this.close('its connection closed')
+      else if (state === 'failed' && !this.everConnected) this.failedToConnect()
+      else this.onPathChange()
     })
     this.connection.addEventListener('track', event => events.track(this, event as RTCTrackEvent))
     this.connection.addEventListener('negotiationneeded', () => void this.renegotiate())
@@ -102,7 +131,103 @@ export class Peer {
 
   /** Closes this peer unless its channel opens within `ms` (a handshake that went nowhere). */
   expireUnlessOpen(ms: number): void {
-    this.expiry = setTimeout(() => this.close(`no connection within ${ms} ms`), ms)
+    this.expiry = setTimeout(() => {
+      if (this.exchanged() && !this.everConnected) this.failedToConnect()
+      else this.close(`no connection within ${ms} ms`)
+    }, ms)
+  }
+
+  /**
+   * Restarts ICE now (after a network change the app knows of; the peer also does this by
+   * itself when its path goes down). The peer, its channel, pending sends and streams stay.
+   */
+  restartIce(): void {
+    if (this.isClosed || !this.isOpen) return
+    this.restarts++
+    clearTimeout(this.recovery)
+    // Not reconnected in time: try again, with fresh credentials and candidates.
+    this.recovery = setTimeout(() => this.recover(), restartRetryMs)
+    // Only the impolite side offers restarts through signaling, so two never cross; over a
+    // working channel either may (perfect negotiation settles a crossing there).
+    if (!this.polite || pathUp(this.connection.iceConnectionState)) void this.restartNow()
+  }
+
+  /** Responder side of a restart offer that came through signaling: the answer, with candidates. */
+  acceptRestart(
+    offer: RTCSessionDescriptionInit,
+    gatherMs = restartGatheringMs,
+  ): Promise<RTCSessionDescriptionInit | undefined> {
+    const answer = this.controlChain.then(async () => {
+      if (this.isClosed || offer.type !== 'offer') return undefined
+      try {
+        await this.connection.setRemoteDescription(offer) // rolls back a crossing offer of ours
+        await this.connection.setLocalDescription()
+        await gathered(this.connection, gatherMs, true)
+        return this.localDescription()
+      } catch (error) {
+        this.events.problem(this, `its ICE restart offer did not apply: ${error}`)
+        return undefined
+      }
+    })
+    this.controlChain = answer.then(() => {})
+    return answer
+  }
+
+  /** Initiator side: the answer to our restart offer, through signaling. */
+  acceptRestartAnswer(answer: RTCSessionDescriptionInit): void {
+    this.controlChain = this.controlChain.then(async () => {
+      if (this.isClosed || answer.type !== 'answer' || this.connection.signalingState !== 'have-local-offer') return
+      try {
+        await this.connection.setRemoteDescription(answer)
+      } catch (error) {
+        this.events.problem(this, `its ICE restart answer did not apply: ${error}`)
+      }
+    })
+  }
+
+  /** Offers and answers went both ways (ICE had everything it needed to try). */
+  private exchanged(): boolean {
+    return !!this.connection.remoteDescription && !!this.connection.localDescription
+  }
+
+  private failedToConnect(): void {
+    if (this.isClosed) return
+    this.events.iceFailed?.(this)
+    this.close('no network path was found (ICE failed)')
+  }
+
+  /** ICE state changed: note a path that is up, and recover one that went down on an open peer. */
+  private onPathChange(): void {
+    if (this.isClosed) return
+    const state = this.connection.iceConnectionState
+    if (pathUp(state)) {
+      this.everConnected = true
+      this.restarts = 0
+      clearTimeout(this.recovery)
+      this.recovery = undefined
+      return
+    }
+    if (!this.isOpen || this.recovery) return
+    if (state === 'failed') this.recover()
+    else if (state === 'disconnected') this.recovery = setTimeout(() => this.recover(), disconnectedGraceMs)
+  }
+
+  private recover(): void {
+    this.recovery = undefined
+    if (this.isClosed || pathUp(this.connection.iceConnectionState)) return
+    this.restartIce()
+  }
+
+  /** Rolls back a restart offer still waiting for its answer, then asks for a fresh one. */
+  private async restartNow(): Promise<void> {
+    try {
+      if (this.connection.signalingState === 'have-local-offer')
+        await this.connection.setLocalDescription({type: 'rollback'})
+      // negotiationneeded follows: renegotiate() sends the offer by the way that still works.
+      this.connection.restartIce()
+    } catch (error) {
+      this.events.problem(this, `could not restart ICE: ${error}`)
+    }
   }
 
   /** Initiator: an offer carrying every candidate gathered within `gatherMs`. */
@@ -150,6 +275,7 @@ export class Peer {
     this.isClosed = true
     this.isOpen = false
     clearTimeout(this.expiry)
+    clearTimeout(this.recovery)
     this.outbox.clear()
     try {
       this.channel.close()
@@ -201,6 +327,12 @@ export class Peer {
     try {
       this.makingOffer = true
       await this.connection.setLocalDescription()
+      // While the path is down the channel carries nothing: restart offers go through signaling.
+      if (this.restarts && !pathUp(this.connection.iceConnectionState) && this.events.restart) {
+        await gathered(this.connection, restartGatheringMs, true)
+        if (this.connection.signalingState === 'have-local-offer' && this.events.restart(this, this.localDescription()))
+          return
+      }
       const {type, sdp} = this.connection.localDescription!
       this.sendControl({t: 'sdp', description: {type, sdp}})
     } catch (error) {
@@ -213,7 +345,8 @@ export class Peer {
   private async negotiate(message: Extract<ControlMessage, {t: 'sdp' | 'ice'}>): Promise<void> {
     try {
       if (message.t === 'ice') {
-        await this.connection.addIceCandidate(message.candidate)
+        // A candidate of an ICE generation a restart replaced fails to add: nothing is wrong.
+        await this.connection.addIceCandidate(message.candidate).catch(() => {})
         return
       }
       const description = message.description

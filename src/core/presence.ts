@@ -30,9 +30,8 @@ export type Presence = {
   [key: string]: unknown
 }
 
-/** The internal action presence travels on. Ids starting with `@p2p/` are reserved for the library. */
-export const presenceActionId = '@p2p/presence'
-export const reservedActionPrefix = '@p2p/'
+/** The internal action presence travels on; room.makeAction keeps ids starting with NUL for the library. */
+export const presenceActionId = '\u0000presence'
 /** Largest presence state, in bytes of its JSON: plenty for a name, a colour and a URL. */
 export const maxPresenceBytes = 1024
 /** Per peer, at most one presence callback this often; updates in between are coalesced into the latest. */
@@ -155,11 +154,4 @@ export const createPresence = ({action, problem}: PresenceHooks) => {
     getPresence: (peerId: PeerId, selfId: PeerId): Presence | undefined =>
       peerId === selfId ? own : states.get(peerId),
   }
-}
-
-/** Throws for action ids the library keeps for itself. */
-export const userActionId = (actionId: string) => {
-  if (typeof actionId === 'string' && actionId.startsWith(reservedActionPrefix))
-    throw new P2PError('action-id', `action ids starting with "${reservedActionPrefix}" are reserved by p2p-elements`)
-  return actionId
 }

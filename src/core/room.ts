@@ -1,16 +1,29 @@
 import {createActions} from './actions.js'
 import {callSafely} from './call.js'
+import {encodeValue} from './codec.js'
 import {deriveKey, topicOf} from './crypto.js'
 import {P2PError, errorMessage, invalidConfig} from './errors.js'
 import {FrameType, encodeControl, encodePing, type Frame} from './frame.js'
-import {selfId} from './ids.js'
+import {createHandshakes, handshakeActionId} from './handshake.js'
+import {isIdentity, matches, type Identity} from './identity.js'
+import {takeIdentity} from './ids.js'
 import {createMedia} from './media.js'
 import {Peer} from './peer.js'
-import {createPresence, presenceActionId, userActionId} from './presence.js'
-import {startSignaling} from './signaling.js'
+import {maxCredentialsLength, startSignaling} from './signaling.js'
+import {createPresence, presenceActionId} from './presence.js'
+import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
 import type {Signaling, Strategy} from './strategy.js'
-import type {BaseRoomConfig, JoinError, JoinRoom, PeerId, Room, TargetPeers} from './types.js'
+import type {
+  BaseRoomConfig,
+  JoinError,
+  JoinRoom,
+  JoinRoomCallbacks,
+  PeerHandshake,
+  PeerId,
+  Room,
+  TargetPeers,
+} from './types.js'
 
 /** Defaults for the tunables of BaseRoomConfig; each is documented there. */
 export const defaults = {
@@ -19,6 +32,7 @@ export const defaults = {
   announceMaxIntervalMs: 60_000,
   connectTimeoutMs: 20_000,
   peerTimeoutMs: 20_000,
+  handshakeTimeoutMs: 10_000,
 }
 
 /** Public STUN servers used unless rtcConfig.iceServers says otherwise. */
@@ -45,8 +59,29 @@ const validate = (config: BaseRoomConfig, roomId: string, onJoinError: unknown) 
   const size = config.maxMessageSize
   if (size !== undefined && !(Number.isFinite(size) && size > 0))
     throw invalidConfig(`config.maxMessageSize must be a positive number of bytes, not ${size}`)
-  if (onJoinError !== undefined && typeof onJoinError !== 'function')
-    throw invalidConfig('the third argument of joinRoom, onJoinError, must be a function')
+  if (
+    onJoinError !== undefined &&
+    typeof onJoinError !== 'function' &&
+    (typeof onJoinError !== 'object' || onJoinError === null)
+  )
+    throw invalidConfig(
+      'the third argument of joinRoom must be onJoinError (a function) or {onJoinError, onPeerHandshake, handshakeTimeoutMs}',
+    )
+  if (config.identity !== undefined && !isIdentity(config.identity))
+    throw invalidConfig('config.identity must be an identity from createIdentity() or importIdentity()')
+  if (config.verify !== undefined && typeof config.verify !== 'function')
+    throw invalidConfig('config.verify must be a function (peerId, credentials) => boolean | Promise<boolean>')
+  const timeout = config.handshakeTimeoutMs
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0))
+    throw invalidConfig(`config.handshakeTimeoutMs must be a positive number of milliseconds, not ${timeout}`)
+  if (config.credentials !== undefined) {
+    let json: string | undefined
+    try {
+      json = JSON.stringify(config.credentials)
+    } catch {}
+    if (json === undefined || json.length > maxCredentialsLength)
+      throw invalidConfig(`config.credentials must be JSON of at most ${maxCredentialsLength} characters`)
+  }
 }
 
 const toList = (targets: TargetPeers): PeerId[] | undefined =>
@@ -72,11 +107,17 @@ const createRoom = <C extends BaseRoomConfig>(
   strategy: Strategy<C>,
   config: C,
   roomId: string,
-  onJoinError: ((details: JoinError) => void) | undefined,
+  callbacks: ((details: JoinError) => void) | JoinRoomCallbacks | undefined,
   forget: () => void,
 ): Room => {
   const {appId} = config
-  const settings = {...defaults, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined))}
+  const {onJoinError, onPeerHandshake, handshakeTimeoutMs}: JoinRoomCallbacks =
+    typeof callbacks === 'function' ? {onJoinError: callbacks} : (callbacks ?? {})
+  const settings = {
+    ...defaults,
+    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
+    ...(handshakeTimeoutMs === undefined ? {} : {handshakeTimeoutMs}),
+  }
   const RTC = config.rtcPolyfill ?? (globalThis as {RTCPeerConnection?: typeof RTCPeerConnection}).RTCPeerConnection
   if (!RTC)
     throw new P2PError(
@@ -88,7 +129,19 @@ const createRoom = <C extends BaseRoomConfig>(
     iceServers: config.rtcConfig?.iceServers ?? [...defaultIceServers, ...(config.turnConfig ?? [])],
   }
 
+  // This room's identity: pinned by config, else the page's default one while no other room
+  // holds it, else a fresh one (then rooms open at once cannot be linked by their ids).
+  const taken = config.identity ? {identity: config.identity, release: () => {}} : takeIdentity()
+  let identity: Identity | undefined = taken.identity instanceof Promise ? undefined : taken.identity
+  const identityReady = Promise.resolve(taken.identity).then(value => (identity = value))
+  const selfId = () => identity?.id ?? ''
+  // Key derivation starts now and runs while the strategy connects: it is not on the critical path.
+  const key = deriveKey(appId, roomId, config.password)
+  key.catch(() => {})
+
   const peers = new Map<PeerId, Peer>()
+  /** Peers whose handshake resolved on both sides: the ones the app sees. */
+  const joined = new Set<Peer>()
   const pings = new Map<
     number,
     {peerId: PeerId; start: number; resolve: (ms: number) => void; reject: (e: P2PError) => void}
@@ -103,6 +156,7 @@ const createRoom = <C extends BaseRoomConfig>(
     peerStream: noop as Parameters<Room['onPeerStream']>[0],
     peerTrack: noop as Parameters<Room['onPeerTrack']>[0],
     error: undefined as ((error: P2PError) => void) | undefined,
+    handshake: onPeerHandshake as PeerHandshake | undefined,
   }
 
   const report = (error: P2PError) => {
@@ -110,7 +164,31 @@ const createRoom = <C extends BaseRoomConfig>(
     else console.warn(`p2p-elements (room "${roomId}"): ${error.message}`)
   }
 
-  const openPeers = () => [...peers.values()].filter(peer => peer.isOpen)
+  const openPeers = () => [...peers.values()].filter(peer => peer.isOpen && joined.has(peer))
+  const joinError = (peerId: PeerId, error: string, code: JoinError['code']) =>
+    onJoinError && callSafely(() => onJoinError({appId, roomId, peerId, error, code}))
+
+  const handshakes = createHandshakes({
+    selfId,
+    callback: () => on.handshake,
+    timeoutMs: settings.handshakeTimeoutMs,
+    send: async (peer, data, metadata) => {
+      const {kind, bytes} = await encodeValue(data)
+      await transfers.send(peer, handshakeActionId, kind, bytes, metadata)
+    },
+    ready: peer => void peer.sendControl({t: 'ready'}),
+    join: peer => {
+      if (peer.isClosed || left) return
+      joined.add(peer)
+      peer.everOpened = true
+      presence.peerJoin(peer.id)
+      callSafely(() => on.peerJoin(peer.id))
+    },
+    fail: (peer, message) => {
+      peer.close(message)
+      joinError(peer.id, `peer ${peer.id}: ${message}`, 'handshake')
+    },
+  })
 
   /** Open peers for `targets`; explicit ids that are not in the room are an error. */
   const resolveTargets = (targets: TargetPeers): Peer[] => {
@@ -133,15 +211,27 @@ const createRoom = <C extends BaseRoomConfig>(
     return ids ? openPeers().filter(peer => ids.includes(peer.id)) : openPeers()
   }
 
+  /** App data only from joined peers; handshake payloads only from peers still handshaking. */
+  const isJoined = (peerId: PeerId) => {
+    const peer = peers.get(peerId)
+    return !!peer && joined.has(peer)
+  }
   const transfers = createTransfers(settings.maxMessageSize, {
-    deliver: (peerId, actionId, value, meta) => actions.deliver(peerId, actionId, value, meta),
-    progress: (peerId, actionId, fraction, meta) => actions.progress(peerId, actionId, fraction, meta),
+    deliver: (peerId, actionId, value, meta) => {
+      const peer = peers.get(peerId)
+      if (actionId === handshakeActionId) return peer && handshakes.receive(peer, value, meta)
+      if (isJoined(peerId)) actions.deliver(peerId, actionId, value, meta)
+    },
+    progress: (peerId, actionId, fraction, meta) =>
+      isJoined(peerId) && actionId !== handshakeActionId && actions.progress(peerId, actionId, fraction, meta),
     problem: report,
   })
   const actions = createActions(transfers, resolveTargets)
+  const kinds = createStreamKinds(() => self)
   const presence = createPresence({action: actions.makeAction(presenceActionId), problem: report})
   const media = createMedia({
-    stream: (stream, peerId, meta) => callSafely(() => on.peerStream(stream, peerId, meta)),
+    stream: (stream, peerId, meta) =>
+      kinds.deliver(stream, peerId, meta) || callSafely(() => on.peerStream(stream, peerId, meta)),
     track: (track, stream, peerId, meta) => callSafely(() => on.peerTrack(track, stream, peerId, meta)),
   })
 
@@ -166,7 +256,8 @@ const createRoom = <C extends BaseRoomConfig>(
 
   const onClose = (peer: Peer, reason: string) => {
     if (peers.get(peer.id) === peer) peers.delete(peer.id)
-    if (!peer.everOpened) return
+    handshakes.drop(peer, `peer ${peer.id} closed during the handshake: ${reason}`)
+    if (!joined.delete(peer)) return
     const error = new P2PError(
       left ? 'room-left' : 'peer-left',
       left ? `left room "${roomId}" before the operation finished` : `peer ${peer.id} left room "${roomId}": ${reason}`,
@@ -180,17 +271,23 @@ const createRoom = <C extends BaseRoomConfig>(
   }
 
   const createPeer = (peerId: PeerId) => {
-    const peer = new Peer(peerId, selfId < peerId, RTC, rtcConfig, {
-      open: peer => {
-        peer.everOpened = true
-        presence.peerJoin(peer.id)
-        callSafely(() => on.peerJoin(peer.id))
-      },
+    const peer = new Peer(peerId, selfId() < peerId, RTC, rtcConfig, {
+      open: peer => handshakes.start(peer),
       close: onClose,
       frame: onFrame,
-      control: (peer, message) => media.control(peer, message),
-      track: (peer, event) => media.track(peer, event),
+      control: (peer, message) =>
+        message.t === 'ready' ? handshakes.remoteReady(peer) : joined.has(peer) && media.control(peer, message),
+      track: (peer, event) => joined.has(peer) && media.track(peer, event),
       problem: (peer, message) => report(new P2PError('malformed', `peer ${peer.id} ${message}; ignored it`, peer.id)),
+      restart: (peer, offer) => signalingApi?.restart(peer.id, offer) ?? false,
+      iceFailed: peer =>
+        joinError(
+          peer.id,
+          `could not connect to peer ${peer.id}: offers and answers were exchanged but no network path was found (ICE failed). ` +
+            'The two networks cannot reach each other directly: add a TURN server with config.turnConfig ' +
+            '(e.g. [{urls: "turn:turn.example.com:3478", username, credential}])',
+          'ice-failed',
+        ),
     })
     peers.set(peerId, peer)
     return peer
@@ -201,7 +298,8 @@ const createRoom = <C extends BaseRoomConfig>(
   const keepaliveEvery = settings.peerTimeoutMs / 4
   const keepaliveTimer = setInterval(() => {
     const now = Date.now()
-    for (const peer of openPeers()) {
+    for (const peer of peers.values()) {
+      if (!peer.isOpen) continue
       if (now - peer.lastHeard > settings.peerTimeoutMs)
         peer.close(`it went silent for more than ${settings.peerTimeoutMs} ms`)
       else if (now - peer.lastSent >= keepaliveEvery) peer.keepalive()
@@ -209,27 +307,28 @@ const createRoom = <C extends BaseRoomConfig>(
   }, keepaliveEvery)
 
   let signaling: Signaling | undefined
-  let stopSignaling: (() => void) | undefined
+  let signalingApi: ReturnType<typeof startSignaling> | undefined
   const ready = (async () => {
-    const [key, roomTopic, selfTopic] = await Promise.all([
-      deriveKey(appId, roomId, config.password),
-      roomTopicOf(appId, roomId),
-      peerTopicOf(appId, roomId, selfId),
-    ])
+    await identityReady
+    const self = identity!
+    if (config.identity && !(await matches(self)))
+      throw invalidConfig(`config.identity is not a valid identity: its id ${self.id} is not its public key's`)
+    const [roomTopic, selfTopic] = await Promise.all([roomTopicOf(appId, roomId), peerTopicOf(appId, roomId, self.id)])
     if (left) return
     const peerTopic = (peerId: PeerId) => peerTopicOf(appId, roomId, peerId)
     signaling = strategy.connect(config, {
       appId,
       roomId,
-      selfId,
+      selfId: self.id,
       roomTopic,
       selfTopic,
       peerTopic,
-      onError: message => report(new P2PError('strategy', `${strategy.name}: ${message}`)),
+      onError: error =>
+        report(error instanceof P2PError ? error : new P2PError('strategy', `${strategy.name}: ${error}`)),
     })
-    stopSignaling = startSignaling({
+    signalingApi = startSignaling({
       signaling,
-      selfId,
+      identity: self,
       key,
       roomTopic,
       selfTopic,
@@ -237,17 +336,35 @@ const createRoom = <C extends BaseRoomConfig>(
       announceIntervalMs: settings.announceIntervalMs,
       announceMaxIntervalMs: settings.announceMaxIntervalMs,
       connectTimeoutMs: settings.connectTimeoutMs,
+      credentials: config.credentials,
+      verify: config.verify,
+      verifyTimeoutMs: settings.handshakeTimeoutMs,
       peer: peerId => peers.get(peerId),
       createPeer,
-      joinError: (peerId, error, code) =>
-        onJoinError && callSafely(() => onJoinError({appId, roomId, peerId, error, code})),
-    }).stop
-  })().catch(error => report(new P2PError('strategy', `could not join room "${roomId}": ${errorMessage(error)}`)))
+      joinError,
+      restartOffer: (peerId, offer) => peers.get(peerId)?.acceptRestart(offer) ?? Promise.resolve(undefined),
+      restartAnswer: (peerId, answer) => peers.get(peerId)?.acceptRestartAnswer(answer),
+      otherVersion: version =>
+        report(
+          new P2PError(
+            'malformed',
+            `a peer in room "${roomId}" speaks signaling protocol version ${version}, this page version 2 (PROTOCOL.md): they cannot connect until both run the same release`,
+          ),
+        ),
+    })
+  })().catch(error =>
+    report(
+      error instanceof P2PError && (error.code === 'invalid-config' || error.code === 'no-webrtc')
+        ? error
+        : new P2PError('strategy', `could not join room "${roomId}": ${errorMessage(error)}`),
+    ),
+  )
 
   const leave = async () => {
     if (left) return
     left = true
     forget()
+    taken.release()
     clearInterval(keepaliveTimer)
     presence.stop()
     removeEventListener?.('pagehide', onPageHide)
@@ -255,7 +372,7 @@ const createRoom = <C extends BaseRoomConfig>(
     const open = openPeers()
     for (const peer of open) peer.send(encodeControl({t: 'leave'}))
     await ready
-    stopSignaling?.()
+    signalingApi?.stop()
     if (open.length) {
       const deadline = Date.now() + goodbyeDrainMs
       while (Date.now() < deadline && open.some(peer => peer.channel.bufferedAmount > 0))
@@ -277,8 +394,22 @@ const createRoom = <C extends BaseRoomConfig>(
   const {addEventListener, removeEventListener} = globalThis as unknown as Partial<Window>
   addEventListener?.('pagehide', onPageHide)
 
-  return {
-    makeAction: actionId => actions.makeAction(userActionId(actionId)),
+  const self: Room = {
+    get selfId() {
+      return selfId()
+    },
+    getPeerKey: peerId => {
+      const peer = peers.get(peerId)
+      return peer && joined.has(peer) ? signalingApi?.keyOf(peerId) : undefined
+    },
+    onPeerHandshake: callback => void (on.handshake = callback),
+    makeAction: actionId => {
+      if (typeof actionId === 'string' && actionId.startsWith('\u0000'))
+        throw new P2PError('action-id', 'action ids starting with NUL are reserved for the library')
+      return actions.makeAction(actionId)
+    },
+    makeAudio: kinds.makeAudio,
+    makeVideo: kinds.makeVideo,
     ping: peerId => {
       const peer = peers.get(peerId)
       if (!peer?.isOpen)
@@ -306,6 +437,7 @@ const createRoom = <C extends BaseRoomConfig>(
     onError: callback => void (on.error = callback),
     setPresence: presence.setPresence,
     onPresence: presence.onPresence,
-    getPresence: peerId => presence.getPresence(peerId, selfId),
+    getPresence: peerId => presence.getPresence(peerId, selfId()),
   }
+  return self
 }

@@ -1,3 +1,4 @@
+import type {P2PError} from './errors.js'
 import type {BaseRoomConfig, PeerId} from './types.js'
 
 /**
@@ -10,6 +11,11 @@ import type {BaseRoomConfig, PeerId} from './types.js'
  *
  * Messages are short strings (JSON the core writes). An adapter may lose, duplicate or
  * reorder them; the core copes. It must never throw out of `publish`.
+ *
+ * The relay-style strategies of this package (nostr, mqtt, torrent, supabase, firebase,
+ * ipfs) are built by src/strategies/shared/builder.ts, which implements this contract for
+ * them (queue, topic listeners, error de-duplication, idempotent close); `local` and
+ * `driver` implement it directly. The README's "The strategy contract" says the same.
  */
 export type Signaling = {
   /** Start delivering messages published to `topic`; returns a function that stops it. */
@@ -31,16 +37,24 @@ export type StrategyContext = {
   selfTopic: string
   /** The directed topic of any peer, for adapters that route by peer rather than topic (torrent). */
   peerTopic: (peerId: PeerId) => Promise<string>
-  /** Report a problem that does not end the room (a relay down, a bad message). */
-  onError: (message: string) => void
+  /**
+   * Report a problem that does not end the room (a relay down, a bad message, a missing
+   * SDK). A string becomes a `P2PError` with code `strategy` and the strategy's name in
+   * front; a `P2PError` (e.g. `missing-dependency`) reaches `room.onError` as it is.
+   */
+  onError: (error: string | P2PError) => void
 }
 
 export type Strategy<C extends BaseRoomConfig = BaseRoomConfig> = {
   /** Short lowercase name, used in errors and by `<p2p-room strategy="...">`. */
   name: string
-  /** Checks strategy-specific config when joinRoom is called; throw a TypeError that says what to fix. */
+  /** Checks strategy-specific config when joinRoom is called; throw `invalidConfig(...)` saying what to fix. */
   validate?: (config: C) => void
-  /** Connect for one room. May be called before the network is reachable: queue or drop, never throw. */
+  /**
+   * Connect for one room. May be called before the network is reachable: queue or drop,
+   * never throw. A strategy that cannot run here (no BroadcastChannel, an SDK that is not
+   * installed) returns a signaling that does nothing and says why through `onError`.
+   */
   connect: (config: C, context: StrategyContext) => Signaling
 }
 

@@ -2,6 +2,10 @@ import type {P2PError, P2PErrorCode} from './errors.js'
 import type {Presence} from './presence.js'
 
 export type {Presence} from './presence.js'
+import type {Identity} from './identity.js'
+
+export type {Identity, IdentityAlgorithm, IdentityJSON} from './identity.js'
+import type {MediaChannel} from './stream-kinds.js'
 
 export type PeerId = string
 
@@ -83,10 +87,54 @@ export type BaseRoomConfig = {
   connectTimeoutMs?: number
   /** A connected peer we hear nothing from for this long is dropped. Default 20000 ms. */
   peerTimeoutMs?: number
+  /**
+   * The identity (key pair and peer id) this room uses, from `createIdentity()`: pin one
+   * to keep the same peer id across reloads and rooms. Default: the page's `selfId`
+   * identity, or a fresh one while another room of the page holds that.
+   */
+  identity?: Identity
+  /** Sent sealed to each peer during the handshake, for its `verify` gate. JSON, at most 4 KiB. */
+  credentials?: unknown
+  /** The gate: called with each peer's id and credentials before it may connect; truthy admits it. */
+  verify?: (peerId: PeerId, credentials: unknown) => boolean | Promise<boolean>
+  /** How long the app's handshake (and `verify`) may take before the peer is refused. Default 10000 ms. */
+  handshakeTimeoutMs?: number
+}
+
+/** One message of an app's handshake, as `receive()` resolves it. */
+export type HandshakePayload = {data: unknown; metadata?: Metadata}
+export type HandshakeSender = (data: DataPayload, metadata?: Metadata) => Promise<void>
+export type HandshakeReceiver = () => Promise<HandshakePayload>
+/**
+ * Runs on both sides once a peer's connection opens, before it joins: resolve to accept
+ * the peer, throw or reject to refuse it. `isInitiator` is true on exactly one side.
+ */
+export type PeerHandshake = (
+  peerId: PeerId,
+  send: HandshakeSender,
+  receive: HandshakeReceiver,
+  isInitiator: boolean,
+) => Promise<void>
+
+/** The third argument of joinRoom: `onJoinError` alone, or Trystero 0.23's callbacks object. */
+export type JoinRoomCallbacks = {
+  onJoinError?: (details: JoinError) => void
+  onPeerHandshake?: PeerHandshake
+  handshakeTimeoutMs?: number
 }
 
 export type Room = {
+  /** The peer id this room's peers see (see `config.identity`). */
+  readonly selfId: PeerId
+  /** The verified public key of a peer in the room (its id is this key's hash), else undefined. */
+  getPeerKey: (peerId: PeerId) => CryptoKey | undefined
+  /** The app's handshake with each peer before it joins (Trystero 0.23+). Set it right after joinRoom. */
+  onPeerHandshake: (callback: PeerHandshake | undefined) => void
   makeAction: <T extends DataPayload = DataPayload>(actionId: string) => Action<T>
+  /** `[send(stream, targets?, meta?), onReceive((stream, peerId, meta) => ...)]` for audio tracks only. */
+  makeAudio: () => MediaChannel
+  /** The same for video tracks only; the two kinds never reach each other's receiver, nor onPeerStream. */
+  makeVideo: () => MediaChannel
   ping: (peerId: PeerId) => Promise<number>
   leave: () => Promise<void>
   getPeers: () => Record<PeerId, RTCPeerConnection>
@@ -128,5 +176,5 @@ export type Room = {
 export type JoinRoom<C extends BaseRoomConfig = BaseRoomConfig> = (
   config: C,
   roomId: string,
-  onJoinError?: (details: JoinError) => void,
+  onJoinError?: ((details: JoinError) => void) | JoinRoomCallbacks,
 ) => Room

@@ -3,6 +3,7 @@
  * server: without a custom element registry (Node without a DOM shim) it does nothing.
  */
 import {P2PAction} from './p2p-action.js'
+import {P2PBroadcast, broadcastTag} from './p2p-broadcast.js'
 import {P2PFileSend} from './p2p-file-send.js'
 import {P2PPeerList} from './p2p-peer-list.js'
 import {P2PRoom} from './p2p-room.js'
@@ -15,6 +16,7 @@ const elements: [string, CustomElementConstructor][] = [
   [tags.fileSend, P2PFileSend],
   [tags.videoGrid, P2PVideoGrid],
   [tags.peerList, P2PPeerList],
+  [broadcastTag, P2PBroadcast],
 ]
 
 /** Defines each tag not defined yet, in the given registry (default: the page's). */

@@ -34,13 +34,15 @@ export type Subscription = {
   release: () => boolean
 }
 
-type FanOut = {listeners: Set<RoomListener>; actions: Set<string>}
+/** `observers` hear the room like listeners but never hold it: releasing the last listener still leaves. */
+type FanOut = {listeners: Set<RoomListener>; observers: Set<RoomListener>; actions: Set<string>}
 
 /** The fan-out of each core room that has listeners; a room's entry goes with its last listener. */
 const fanOuts = new Map<Room, FanOut>()
 
 const each = (room: Room, call: (listener: RoomListener) => void) => {
-  for (const listener of [...(fanOuts.get(room)?.listeners ?? [])]) call(listener)
+  const fanOut = fanOuts.get(room)
+  if (fanOut) for (const listener of [...fanOut.listeners, ...fanOut.observers]) call(listener)
 }
 
 const registerCallbacks = (room: Room) => {
@@ -50,6 +52,29 @@ const registerCallbacks = (room: Room) => {
   room.onPeerTrack((track, stream, peerId, metadata) => each(room, l => l.track?.(track, stream, peerId, metadata)))
   room.onError(error => each(room, l => l.error?.(error)))
   room.onPresence?.((state, peerId) => each(room, l => l.presence?.(state, peerId)))
+}
+
+const fanOutOf = (room: Room): FanOut => {
+  let fanOut = fanOuts.get(room)
+  if (!fanOut) {
+    fanOuts.set(room, (fanOut = {listeners: new Set(), observers: new Set(), actions: new Set()}))
+    registerCallbacks(room)
+  }
+  return fanOut
+}
+
+/**
+ * Adds `listener` to a core room someone else joined (a `<p2p-room>`'s, or the app's own), for
+ * code above the core that must hear peers come and go without taking the room's callbacks
+ * from the elements (the Yjs provider). It never keeps the room joined. Returns the remover.
+ */
+export const observeRoom = (room: Room, listener: RoomListener): (() => void) => {
+  const own = fanOutOf(room)
+  own.observers.add(listener)
+  return () => {
+    own.observers.delete(listener)
+    if (!own.listeners.size && !own.observers.size && fanOuts.get(room) === own) fanOuts.delete(room)
+  }
 }
 
 /**
@@ -65,12 +90,7 @@ export const joinShared = <C extends BaseRoomConfig>(
   // Only the first join of a core room registers its onJoinError: it speaks for every listener.
   let coreRoom: Room
   coreRoom = joinRoom(config, roomId, details => each(coreRoom, l => l.joinError?.(details)))
-  let fanOut = fanOuts.get(coreRoom)
-  if (!fanOut) {
-    fanOuts.set(coreRoom, (fanOut = {listeners: new Set(), actions: new Set()}))
-    registerCallbacks(coreRoom)
-  }
-  const own = fanOut
+  const own = fanOutOf(coreRoom)
   own.listeners.add(listener)
   return {
     coreRoom,

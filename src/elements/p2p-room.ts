@@ -15,6 +15,14 @@ export type ActionListener = {
   progress?: (fraction: number, peerId: PeerId, metadata?: Metadata) => void
 }
 
+/** `p2p-peer-verify`'s detail: a peer asking to join, and the credentials it sent. Cancel the event to refuse it. */
+export type PeerVerifyDetail = {peerId: PeerId; credentials: unknown}
+declare global {
+  interface HTMLElementEventMap {
+    'p2p-peer-verify': CustomEvent<PeerVerifyDetail>
+  }
+}
+
 type Joined = {
   key: string
   config: object | undefined
@@ -60,6 +68,7 @@ const joinKeys: PropertyKey[] = [
  * @fires {CustomEvent<TrackDetail>} p2p-track - A peer sent a media track: `{track, stream, peerId, metadata}`.
  * @fires {CustomEvent<JoinErrorDetail>} p2p-join-error - A peer could not be joined (e.g. wrong password): `{appId, roomId, peerId, error}`.
  * @fires {CustomEvent<PresenceDetail>} p2p-presence - A peer's presence arrived or changed, or this page's own did: `{peerId, presence, previous?, from}`.
+ * @fires {CustomEvent<PeerVerifyDetail>} p2p-peer-verify - A peer asks to join, before it connects: `{peerId, credentials}`; `preventDefault()` refuses it (it gets a `rejected` join error).
  * @fires {CustomEvent<ErrorDetail>} p2p-error - Unknown strategy, a strategy that failed to load, bad config, malformed or oversized messages: `{error, message, code?, peerId?}`.
  */
 export class P2PRoom extends LitElement {
@@ -104,6 +113,11 @@ export class P2PRoom extends LitElement {
    * every peer: the `name`, `color` and `avatar` attributes win over the same fields here.
    */
   @property({attribute: false}) presence: Presence = {}
+  /**
+   * The gate (`config.verify`): `(peerId, credentials) => boolean | Promise<boolean>`, asked
+   * before each peer may connect; then `p2p-peer-verify` fires, and cancelling it refuses too.
+   */
+  @property({attribute: false}) verify?: (peerId: PeerId, credentials: unknown) => boolean | Promise<boolean>
 
   /** True while in a room. Read-only; reflected as an attribute for CSS (`p2p-room[joined]`). */
   @property({attribute: 'joined', type: Boolean, reflect: true}) joined = false
@@ -120,9 +134,20 @@ export class P2PRoom extends LitElement {
     return this.coreRoom
   }
 
-  /** This page's peer id, the same in every room. */
+  /** The peer id this room uses: the page's `selfId` unless another room holds it or `config.identity` pins one. */
   get selfId(): PeerId {
-    return pageId
+    return this.instance?.selfId ?? pageId
+  }
+
+  async #verify(peerId: PeerId, credentials: unknown): Promise<boolean> {
+    if (this.verify && !(await this.verify(peerId, credentials))) return false
+    const event = new CustomEvent('p2p-peer-verify', {
+      detail: {peerId, credentials},
+      cancelable: true,
+      bubbles: true,
+      composed: true,
+    })
+    return this.dispatchEvent(event)
   }
 
   /** Media streams peers are sending now, by peer id (kept so late-connecting children see them). */
@@ -160,9 +185,10 @@ export class P2PRoom extends LitElement {
    * colour and initials. `name` overrides the name it gave (the elements' `names` property).
    */
   describe(peerId: PeerId, name?: string): PeerLabel {
-    const self = peerId === pageId
+    const selfId = this.selfId
+    const self = peerId === selfId
     const presence = self ? this.ownPresence : this.#presences.get(peerId)
-    const others: [PeerId, Presence | undefined][] = [...this.#presences, [pageId, this.ownPresence]]
+    const others: [PeerId, Presence | undefined][] = [...this.#presences, [selfId, this.ownPresence]]
     return describePeer(peerId, presence, self, others, name)
   }
 
@@ -188,7 +214,7 @@ export class P2PRoom extends LitElement {
       return void fire(this, events.error, errorDetail(error))
     }
     this.#sentPresence = json
-    fire(this, events.presence, {peerId: pageId, presence: state, previous, from: this.describe(pageId)})
+    fire(this, events.presence, {peerId: this.selfId, presence: state, previous, from: this.describe(this.selfId)})
   }
 
   override connectedCallback() {
@@ -310,7 +336,8 @@ export class P2PRoom extends LitElement {
     if (generation !== this.#generation) return
     let subscription: Subscription
     try {
-      subscription = joinShared(module.joinRoom, config, roomId, this.#listener)
+      const verify = (peerId: PeerId, credentials: unknown) => this.#verify(peerId, credentials)
+      subscription = joinShared(module.joinRoom, {verify, ...config}, roomId, this.#listener)
     } catch (error) {
       // joinRoom throws only for what it was given (strategies report network trouble through onError).
       return this.#joinFailed(generation, error, 'invalid-config')
@@ -327,7 +354,7 @@ export class P2PRoom extends LitElement {
     this.joined = true
     this.#sentPresence = ''
     this.#sendPresence()
-    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: pageId, room: coreRoom})
+    fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: coreRoom.selfId, room: coreRoom})
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(coreRoom)
   }
 

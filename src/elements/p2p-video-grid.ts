@@ -12,6 +12,7 @@ import {property} from './property.js'
 import {type RoomEventHandlers, RoomView} from './room-member.js'
 import {sharedStyles, tokens} from './styles.js'
 import {type GridLayout, gridLayout, parseAspect} from './video-layout.js'
+import {TileBitrate} from './tile-bitrate.js'
 
 type Tile = {key: string; stream: MediaStream; peerId: PeerId; self: boolean}
 /** What a peer says about the stream it sends, in its presence (`media`): the grid of each page writes it. */
@@ -342,6 +343,8 @@ export class P2PVideoGrid extends RoomView {
   #refresh = () => this.requestUpdate()
   #levels = new Map<string, {stream: MediaStream; stop: () => void}>()
   #resize?: ResizeObserver
+  /** Asks each peer for video sized to our tile of it, and sizes ours to theirs. */
+  #tileBitrate = new TileBitrate(this)
 
   protected override roomEvents: RoomEventHandlers = {
     'p2p-join': () => this.#onJoin(),
@@ -380,6 +383,7 @@ export class P2PVideoGrid extends RoomView {
     for (const {stop} of this.#levels.values()) stop()
     this.#levels.clear()
     this.#setLocal(undefined)
+    this.#tileBitrate.disconnect()
   }
 
   protected override firstUpdated() {
@@ -394,6 +398,7 @@ export class P2PVideoGrid extends RoomView {
     this.#playAll()
     this.#watchLevels()
     if (!this.#resize && this.isConnected) this.firstUpdated()
+    this.#tileBitrate.update(this.roomElement?.coreRoom, this.#local)
   }
 
   protected override roomChanged(room: P2PRoom | undefined, previous: P2PRoom | undefined) {

@@ -8,21 +8,14 @@
  *   ROOT/presence/ROOMTOPIC/PEERID     one entry per peer in a room, removed on disconnect
  * Topics are hashes, so the database never holds app or room names in clear.
  */
-import {deleteApp, initializeApp, type FirebaseApp} from 'firebase/app'
-import {
-  getDatabase,
-  onChildAdded,
-  onDisconnect,
-  onValue,
-  push,
-  ref,
-  remove,
-  set,
-  type Database,
-  type DatabaseReference,
-} from 'firebase/database'
-import {createJoinRoom, defineStrategy, roomTopicOf, selfId, type BaseRoomConfig} from '../core/index.js'
-import {createSharedClients} from './shared-clients.js'
+import type {FirebaseApp} from 'firebase/app'
+import type {Database, DatabaseReference} from 'firebase/database'
+import {createJoinRoom, errorMessage, invalidConfig, roomTopicOf, selfId, type BaseRoomConfig} from '../core/index.js'
+import {defineRelayStrategy} from './shared/builder.js'
+import {optionalSdk} from './shared/sdk.js'
+import {createSharedClients} from './shared/shared-clients.js'
+
+type Sdk = typeof import('./sdk/firebase.js')
 
 export type FirebaseRoomConfig = BaseRoomConfig & {
   /** An app you initialized yourself (`initializeApp({databaseURL, ...})`); otherwise appId is the databaseURL. */
@@ -57,16 +50,17 @@ const pushKeyTime = (key: string): number => {
 
 const databaseUrlOf = (config: FirebaseRoomConfig) => (config.firebaseApp ? undefined : config.appId)
 
+/** The firebase SDK, loaded on first use (it is an optional peer dependency). */
+const loadSdk = optionalSdk('firebase', 'firebase', () => import('./sdk/firebase.js'))
+
 /** One app per databaseURL in a page, shared by its rooms and getOccupants; deleted when none uses it. */
-const apps = createSharedClients<FirebaseApp>(app => void deleteApp(app).catch(() => {}))
+const apps = createSharedClients<{app: FirebaseApp; sdk: Sdk}>(({app, sdk}) => void sdk.deleteApp(app).catch(() => {}))
 let appCount = 0
 
-const acquireDatabase = (config: FirebaseRoomConfig): {db: Database; release: () => void} => {
-  if (config.firebaseApp) return {db: getDatabase(config.firebaseApp), release: () => {}}
-  const url = databaseUrlOf(config)!
-  const {client, release} = apps.acquire(url, () => initializeApp({databaseURL: url}, `p2p-elements-${++appCount}`))
-  return {db: getDatabase(client), release}
-}
+const appFor = (sdk: Sdk, url: string) => () => ({
+  app: sdk.initializeApp({databaseURL: url}, `p2p-elements-${++appCount}`),
+  sdk,
+})
 
 const pathsOf = (config: FirebaseRoomConfig) => {
   const root = (config.rootPath ?? defaultRootPath).replace(/^\/+|\/+$/g, '')
@@ -78,23 +72,31 @@ const pathsOf = (config: FirebaseRoomConfig) => {
 
 const validate = (config: FirebaseRoomConfig) => {
   if (!config.firebaseApp && !/^(https?|wss?):\/\//.test(config.appId))
-    throw new TypeError(
-      `p2p-elements: the firebase strategy takes your databaseURL as appId (e.g. "https://my-project-default-rtdb.firebaseio.com") or an initialized app as config.firebaseApp; got appId "${config.appId}"`,
+    throw invalidConfig(
+      `the firebase strategy takes your databaseURL as appId (e.g. "https://my-project-default-rtdb.firebaseio.com") or an initialized app as config.firebaseApp; got appId "${config.appId}"`,
     )
   if (config.rootPath !== undefined && (typeof config.rootPath !== 'string' || /[.#$[\]]/.test(config.rootPath)))
-    throw new TypeError('p2p-elements: config.rootPath must be a database path without . # $ [ or ]')
+    throw invalidConfig('config.rootPath must be a database path without . # $ [ or ]')
 }
 
-export const strategy = defineStrategy<FirebaseRoomConfig>({
+export const strategy = defineRelayStrategy<FirebaseRoomConfig, Sdk>({
   name: 'firebase',
   validate,
-  connect: (config, context) => {
-    const {db, release} = acquireDatabase(config)
+  sdk: loadSdk,
+  connect: (config, room, sdk) => {
+    const {getDatabase, onChildAdded, onDisconnect, onValue, push, ref, remove, set} = sdk
+    const {context} = room
+    let app = config.firebaseApp
+    if (!app) {
+      const held = apps.acquire(databaseUrlOf(config)!, appFor(sdk, databaseUrlOf(config)!))
+      room.onClose(held.release)
+      app = held.client.app
+    }
+    const db: Database = getDatabase(app)
     const paths = pathsOf(config)
-    const stops = new Set<() => void>()
+    const stops = new Map<string, () => void>()
     const mine = new Set<string>() // keys we pushed and have not yet seen come back
     const lingering = new Map<DatabaseReference, ReturnType<typeof setTimeout>>()
-    let closed = false
 
     const removeLater = (entry: DatabaseReference) => {
       if (lingering.has(entry)) return
@@ -111,20 +113,19 @@ export const strategy = defineStrategy<FirebaseRoomConfig>({
       )
     }
 
-    const fail = (what: string) => (error: unknown) =>
-      closed || context.onError(`${what} failed: ${(error as Error)?.message ?? error}`)
+    const fail = (what: string) => (error: unknown) => room.report(`${what} failed: ${errorMessage(error)}`)
 
     // Presence, for getOccupants: (re)written on every (re)connection, removed by the
     // server when the connection drops. Registered without awaiting the acknowledgement.
     const presence = ref(db, `${paths.presence(context.roomTopic)}/${context.selfId}`)
     const stopConnected = onValue(ref(db, '.info/connected'), snapshot => {
-      if (snapshot.val() !== true || closed) return
+      if (snapshot.val() !== true || room.closed) return
       void onDisconnect(presence).remove().catch(fail('registering presence cleanup'))
       void set(presence, true).catch(fail('writing presence'))
     })
 
     return {
-      subscribe: (topic, onMessage) => {
+      subscribe: topic => {
         const topicRef = ref(db, paths.signals(topic))
         const since = pushKeyTime(push(topicRef).key!) - staleAfterMs
         const stop = onChildAdded(
@@ -132,19 +133,18 @@ export const strategy = defineStrategy<FirebaseRoomConfig>({
           snapshot => {
             if (mine.delete(snapshot.key!)) return removeLater(snapshot.ref)
             const message = snapshot.val()?.m
-            if (pushKeyTime(snapshot.key!) >= since && typeof message === 'string') onMessage(message)
+            if (pushKeyTime(snapshot.key!) >= since && typeof message === 'string') room.deliver(topic, message)
             void remove(snapshot.ref).catch(() => {}) // read (or stale): nobody needs it again
           },
           fail('listening'),
         )
-        stops.add(stop)
-        return () => {
-          stop()
-          stops.delete(stop)
-        }
+        stops.set(topic, stop)
+      },
+      unsubscribe: topic => {
+        stops.get(topic)?.()
+        stops.delete(topic)
       },
       publish: (topic, message) => {
-        if (closed) return
         const entry: DatabaseReference = push(ref(db, paths.signals(topic)))
         mine.add(entry.key!)
         // If we vanish before the addressee reads it, the server deletes it for us.
@@ -154,19 +154,14 @@ export const strategy = defineStrategy<FirebaseRoomConfig>({
         void set(entry, {m: message}).catch(fail('publishing'))
       },
       close: () => {
-        closed = true
         stopConnected()
-        for (const stop of stops) stop()
-        stops.clear()
         for (const [entry, timer] of lingering) clearTimeout(timer), void remove(entry).catch(() => {})
         lingering.clear()
         mine.clear()
         void onDisconnect(presence)
           .cancel()
           .catch(() => {})
-        void remove(presence)
-          .catch(() => {})
-          .finally(release)
+        return remove(presence).catch(() => {})
       },
     }
   },
@@ -176,7 +171,12 @@ export const strategy = defineStrategy<FirebaseRoomConfig>({
 export const getOccupants = async (config: FirebaseRoomConfig, roomId: string): Promise<string[]> => {
   validate(config)
   const topic = await roomTopicOf(config.appId, roomId)
-  const {db, release} = acquireDatabase(config)
+  const sdk = await loadSdk()
+  const {getDatabase, onValue, ref} = sdk
+  const held = config.firebaseApp
+    ? undefined
+    : apps.acquire(databaseUrlOf(config)!, appFor(sdk, databaseUrlOf(config)!))
+  const db = getDatabase(config.firebaseApp ?? held!.client.app)
   try {
     // onValue once rather than get(): it works on every server that speaks the protocol.
     const value = await new Promise<unknown>((resolve, reject) =>
@@ -184,7 +184,7 @@ export const getOccupants = async (config: FirebaseRoomConfig, roomId: string): 
     )
     return value && typeof value === 'object' ? Object.keys(value) : []
   } finally {
-    release()
+    held?.release()
   }
 }
 

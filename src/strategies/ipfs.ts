@@ -11,21 +11,26 @@
  * The public defaults are the libp2p bootstrap nodes, which give connectivity, but
  * whether they route your topics is up to their operators: run your own relay for
  * anything that matters.
+ *
+ * One node per page serves every room; the relays are dialed through the shared relay
+ * pool, so they reconnect with the same backoff, pause/resume and `getRelaySockets()` as
+ * the nostr, mqtt and torrent relays. The libp2p packages are optional peer dependencies,
+ * loaded on the first connect.
  */
-import {noise} from '@chainsafe/libp2p-noise'
-import {yamux} from '@chainsafe/libp2p-yamux'
-import {gossipsub, type GossipSub} from '@libp2p/gossipsub'
-import {identify} from '@libp2p/identify'
-import {webSockets} from '@libp2p/websockets'
-import {multiaddr, type Multiaddr} from '@multiformats/multiaddr'
-import {createTopicListeners} from './topic-listeners.js'
-import {createSharedClients} from './shared-clients.js'
-import {createLibp2p, type Libp2p} from 'libp2p'
-import {createJoinRoom, defineStrategy, selfId, type BaseRoomConfig} from '../core/index.js'
+import type {GossipSub} from '@libp2p/gossipsub'
+import type {Libp2p} from 'libp2p'
+import {createJoinRoom, errorMessage, invalidConfig, selfId, type BaseRoomConfig} from '../core/index.js'
+import {defineRelayStrategy} from './shared/builder.js'
+import {optionalSdk} from './shared/sdk.js'
+import {createRelayManager, type RelayConfig, type RelayTransport} from './shared/relay-manager.js'
+import {createSharedClients} from './shared/shared-clients.js'
+import {createTopicListeners} from './shared/topic-listeners.js'
 
 export type IpfsRoomConfig = BaseRoomConfig & {
   /** Multiaddrs of libp2p nodes to dial, e.g. "/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo...". Default: defaultRelayUrls. */
   relayUrls?: string[]
+  /** As for the relay strategies: when false (default), redialing pauses while the browser is offline. */
+  manualRelayReconnection?: boolean
 }
 
 /** The public libp2p bootstrap nodes (resolved through DNS). */
@@ -36,202 +41,204 @@ export const defaultRelayUrls = [
   '/dnsaddr/bootstrap.libp2p.io/p2p/QmcZf59bWwK5XFi76CZX8cbJ4BhTzzA3gU1ZjYZcYW3dwt',
 ]
 
-/** First redial delay after a relay connection fails or drops; doubles up to the maximum. */
-const redialDelayMs = 1_000
-/** Ceiling of the redial delay: a relay that comes back is found within this. */
-const maxRedialDelayMs = 30_000
-/** Messages waiting for the node to start or for a peer in their topic; more means the relays are unreachable, so drop the oldest. */
-const maxQueued = 200
 /**
  * Pubsub sends a message only to peers it knows are in the topic, and learns that a moment
- * after connecting. A message waits up to this long for such a peer instead of
- * being sent to nobody (a newcomer's first announce would otherwise be lost).
+ * after connecting. A message waits (in the builder's queue) up to this long for such a
+ * peer instead of being sent to nobody (a newcomer's first announce would otherwise be lost).
  */
 const waitForTopicPeersMs = 3_000
 
+type Sdk = typeof import('./sdk/ipfs.js')
+
+/** The packages ./sdk/ipfs.ts imports: optional peer dependencies, named in the missing-dependency error. */
+export const sdkPackages = [
+  'libp2p',
+  '@chainsafe/libp2p-noise',
+  '@chainsafe/libp2p-yamux',
+  '@libp2p/gossipsub',
+  '@libp2p/identify',
+  '@libp2p/websockets',
+  '@multiformats/multiaddr',
+]
 type Node = Libp2p<{pubsub: GossipSub}>
+type Connection = Awaited<ReturnType<Node['dial']>>
+
+/** What `getRelaySockets()` holds per relay multiaddr: the libp2p connection once dialed. */
+export type IpfsRelay = {address: string; connection?: Connection}
 
 type Shared = {
   node: Promise<Node>
+  /** Topics the node is subscribed to while any room of the page listens to them. */
   listeners: ReturnType<typeof createTopicListeners>
-  /** Where relay problems are reported: every room using the node. */
-  errorSinks: Set<(message: string) => void>
   stop: () => void
 }
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-/** Keeps a connection to `address` open: redials with backoff whenever it fails or drops. */
-const keepDialing = (node: Node, address: Multiaddr, onError: (message: string) => void) => {
-  let delay = redialDelayMs
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let stopped = false
-  const target = address.getComponents().find(c => c.name === 'p2p')?.value
-  const dial = async () => {
-    if (stopped) return
-    try {
-      await node.dial(address)
-      delay = redialDelayMs
-    } catch (error) {
-      onError(`could not reach relay ${address}: ${(error as Error)?.message ?? error}; retrying in ${delay / 1000} s`)
-      timer = setTimeout(dial, delay)
-      delay = Math.min(delay * 2, maxRedialDelayMs)
-    }
-  }
-  const onDisconnect = (event: CustomEvent<{toString(): string}>) => {
-    if (!stopped && target && event.detail.toString() === target) timer = setTimeout(dial, delay)
-  }
-  node.addEventListener('peer:disconnect', onDisconnect)
-  void dial()
-  return () => {
-    stopped = true
-    clearTimeout(timer)
-    node.removeEventListener('peer:disconnect', onDisconnect)
-  }
-}
+/** Set on the first connect: the transport below dials with it. */
+let sdk: Sdk | undefined
 
-/** One libp2p node per set of relays in a page, shared by its rooms; stopped when none uses it. */
+/** The page's libp2p node, shared by its rooms and its relay connections; stopped when none uses it. */
 const nodes = createSharedClients<Shared>(shared => shared.stop())
+const nodeKey = 'node'
 
-const acquireNode = (relayUrls: string[], onError: (message: string) => void) => {
-  const {client: shared, release} = nodes.acquire(JSON.stringify(relayUrls), () => {
-    // The node subscribes to a topic while any room on this page listens to it.
-    const listeners = createTopicListeners({
-      first: topic =>
-        void node.then(node => listeners.has(topic) && node.services.pubsub.subscribe(topic)).catch(() => {}),
-      last: topic => void node.then(node => node.services.pubsub.unsubscribe(topic)).catch(() => {}),
-    })
-    const errorSinks = new Set<(message: string) => void>()
-    const report = (message: string) => {
-      for (const sink of errorSinks) sink(message)
-    }
-    const stops: Array<() => void> = []
-    const node = createLibp2p({
-      transports: [webSockets()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+const createNode = (sdk: Sdk): Shared => {
+  const node = sdk
+    .createLibp2p({
+      transports: [sdk.webSockets()],
+      connectionEncrypters: [sdk.noise()],
+      streamMuxers: [sdk.yamux()],
       // The relays are the user's explicit choice: dial them even on private or loopback addresses.
       connectionGater: {denyDialMultiaddr: () => false},
       services: {
-        identify: identify(),
+        identify: sdk.identify(),
         // A page's only pubsub peers are its relays: publish to them even before the mesh forms.
-        pubsub: gossipsub({allowPublishToZeroTopicPeers: true, floodPublish: true}),
+        pubsub: sdk.gossipsub({allowPublishToZeroTopicPeers: true, floodPublish: true}),
       },
-    }).then(node => {
+    })
+    .then(node => {
       node.services.pubsub.addEventListener('message', event => {
         const {topic, data} = event.detail
         if (listeners.has(topic)) listeners.deliver(topic, decoder.decode(data))
       })
-      for (const url of relayUrls) stops.push(keepDialing(node, multiaddr(url), report))
       return node
     })
-    return {
-      node,
-      listeners,
-      errorSinks,
-      stop: () => {
-        for (const stop of stops) stop()
-        void node.then(node => node.stop()).catch(() => {})
-      },
-    }
+  const listeners = createTopicListeners({
+    first: topic =>
+      void node.then(node => listeners.has(topic) && node.services.pubsub.subscribe(topic)).catch(() => {}),
+    last: topic => void node.then(node => node.services.pubsub.unsubscribe(topic)).catch(() => {}),
   })
-  shared.errorSinks.add(onError)
-  return {
-    shared,
-    release: () => {
-      shared.errorSinks.delete(onError)
-      release()
-    },
-  }
+  return {node, listeners, stop: () => void node.then(node => node.stop()).catch(() => {})}
 }
 
-export const strategy = defineStrategy<IpfsRoomConfig>({
+/**
+ * A relay "socket" is a dial of the page's node: open when the dial succeeds, closed when
+ * that peer disconnects. The relay pool redials with backoff.
+ */
+const transport: RelayTransport<IpfsRelay & {stop: () => void}, never> = {
+  open: (address, events) => {
+    const target = sdk!.multiaddr(address) // throws on a malformed address: a failed attempt
+    const held = nodes.acquire(nodeKey, () => createNode(sdk!))
+    let stopped = false
+    let remote: string | undefined
+    let node: Node | undefined
+    const onDisconnect = (event: CustomEvent<{toString(): string}>) => {
+      if (remote && event.detail.toString() === remote) events.close('disconnected')
+    }
+    const relay: IpfsRelay & {stop: () => void} = {
+      address,
+      stop: () => {
+        if (stopped) return
+        stopped = true
+        node?.removeEventListener('peer:disconnect', onDisconnect)
+        void relay.connection?.close().catch(() => {})
+        held.release()
+      },
+    }
+    held.client.node
+      .then(async started => {
+        if (stopped) return
+        node = started
+        started.addEventListener('peer:disconnect', onDisconnect)
+        const connection = await started.dial(target)
+        if (stopped) return
+        relay.connection = connection
+        remote = connection.remotePeer.toString()
+        events.open()
+      })
+      .catch(error => stopped || events.close(`could not dial: ${errorMessage(error)}`))
+    return relay
+  },
+  send: () => {}, // messages go through pubsub, not over one relay's connection
+  close: relay => relay.stop(),
+}
+
+const relays = createRelayManager(transport)
+
+export const strategy = defineRelayStrategy<IpfsRoomConfig, Sdk>({
   name: 'ipfs',
   validate: config => {
     const urls = config.relayUrls
     if (urls === undefined) return
     if (!Array.isArray(urls) || !urls.length)
-      throw new TypeError(
-        'p2p-elements: config.relayUrls must be a non-empty array of libp2p multiaddrs (or left out for the defaults)',
+      throw invalidConfig(
+        'config.relayUrls must be a non-empty array of libp2p multiaddrs (or left out for the defaults)',
       )
-    for (const url of urls) {
-      try {
-        multiaddr(url)
-      } catch {
-        throw new TypeError(
-          `p2p-elements: relay "${url}" is not a multiaddr; expected e.g. "/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo..."`,
+    // The multiaddr parser is in the optional SDK: check the shape here, the rest when dialing.
+    for (const url of urls)
+      if (typeof url !== 'string' || !/^(\/[^/\s]+)+$/.test(url))
+        throw invalidConfig(
+          `relay "${url}" is not a multiaddr; expected e.g. "/dns4/relay.example.com/tcp/443/wss/p2p/12D3Koo..."`,
         )
-      }
-    }
   },
-  connect: (config, context) => {
-    const {shared, release} = acquireNode(config.relayUrls ?? defaultRelayUrls, context.onError)
-    const mine = new Set<() => void>() // this room's unsubscribe functions
+  sdk: optionalSdk('ipfs', sdkPackages.join(' '), () => import('./sdk/ipfs.js')),
+  connect: (config, room, loaded) => {
+    sdk = loaded
+    const {client: shared, release} = nodes.acquire(nodeKey, () => createNode(loaded))
+    room.onClose(release)
+    const pool = relays.acquireAll(config as RelayConfig, config.relayUrls ?? defaultRelayUrls, address => ({
+      down: reason => room.report(`relay ${address} is unreachable (${reason}); retrying with backoff`),
+    }))
+    room.onClose(pool.release)
+    const unsubscribes = new Map<string, () => void>()
     let node: Node | undefined
-    let closed = false
-    const waiting: Array<{topic: string; message: string; until: number}> = []
-    let deadline: ReturnType<typeof setTimeout> | undefined
-
-    const send = (node: Node, topic: string, message: string) =>
-      node.services.pubsub
-        .publish(topic, encoder.encode(message))
-        .catch(error => closed || context.onError(`publishing failed: ${error?.message ?? error}`))
-
-    /** Sends what has a peer in its topic now, or has waited long enough; keeps the rest. */
-    const flush = () => {
-      if (!node || closed) return
-      const now = Date.now()
-      for (let i = 0; i < waiting.length; ) {
-        const {topic, message, until} = waiting[i]!
-        if (node.services.pubsub.getSubscribers(topic).length || now >= until) {
-          waiting.splice(i, 1)
-          void send(node, topic, message)
-        } else i++
-      }
-      clearTimeout(deadline)
-      if (waiting.length) deadline = setTimeout(flush, Math.max(0, Math.min(...waiting.map(w => w.until)) - now))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let timerDue = 0
+    /** Flushes again in `ms`, unless a flush is already due sooner. */
+    const flushIn = (ms: number) => {
+      const due = Date.now() + ms
+      if (timer && timerDue <= due) return
+      clearTimeout(timer)
+      timerDue = due
+      timer = setTimeout(() => {
+        timer = undefined
+        room.flush()
+      }, ms)
     }
-    // A peer joining a topic is when a waiting message can go.
-    const onSubscriptionChange = () => flush()
 
+    // A peer joining a topic is when a waiting message can go.
+    const onSubscriptionChange = () => room.flush()
     shared.node.then(
       started => {
-        if (closed) return
+        if (room.closed) return
         node = started
         started.services.pubsub.addEventListener('subscription-change', onSubscriptionChange)
-        flush()
+        room.flush()
       },
-      error => context.onError(`libp2p could not start: ${error?.message ?? error}`),
+      error => room.report(`libp2p could not start: ${errorMessage(error)}`),
     )
 
     return {
-      subscribe: (topic, onMessage) => {
-        const remove = shared.listeners.add(topic, onMessage)
-        mine.add(remove)
-        return () => {
-          if (mine.delete(remove)) remove()
-        }
+      subscribe: topic =>
+        void unsubscribes.set(
+          topic,
+          shared.listeners.add(topic, message => room.deliver(topic, message)),
+        ),
+      unsubscribe: topic => {
+        unsubscribes.get(topic)?.()
+        unsubscribes.delete(topic)
       },
-      publish: (topic, message) => {
-        if (closed) return
-        if (node?.services.pubsub.getSubscribers(topic).length) return void send(node, topic, message)
-        waiting.push({topic, message, until: Date.now() + waitForTopicPeersMs})
-        if (waiting.length > maxQueued) waiting.shift()
-        if (waiting.length === 1) flush()
+      publish: (topic, message, waitedMs) => {
+        if (!node) return false
+        if (!node.services.pubsub.getSubscribers(topic).length && waitedMs < waitForTopicPeersMs) {
+          // Try again when it has waited long enough, unless a subscriber shows up first.
+          flushIn(waitForTopicPeersMs - waitedMs)
+          return false
+        }
+        return node.services.pubsub.publish(topic, encoder.encode(message))
       },
       close: () => {
-        closed = true
-        clearTimeout(deadline)
-        waiting.length = 0
+        clearTimeout(timer)
         node?.services.pubsub.removeEventListener('subscription-change', onSubscriptionChange)
-        for (const remove of mine) remove()
-        mine.clear()
-        release()
       },
     }
   },
 })
 
 export const joinRoom = createJoinRoom(strategy)
+/** Relay multiaddr -> `{address, connection}` (the libp2p connection once dialed). */
+export const getRelaySockets = relays.getRelaySockets
+export const pauseRelayReconnection = relays.pauseRelayReconnection
+export const resumeRelayReconnection = relays.resumeRelayReconnection
 export {selfId}

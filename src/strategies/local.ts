@@ -8,12 +8,17 @@ export type LocalRoomConfig = BaseRoomConfig
 
 export const strategy = defineStrategy<LocalRoomConfig>({
   name: 'local',
-  connect: () => {
-    if (typeof BroadcastChannel === 'undefined')
-      throw new Error('the local strategy needs BroadcastChannel (browsers, Deno, Node 18+)')
+  connect: (_config, context) => {
+    if (typeof BroadcastChannel === 'undefined') {
+      // The contract's error path, not a throw: the room exists, it just meets no one.
+      context.onError('the local strategy needs BroadcastChannel (browsers, Deno, Node 18+)')
+      return {subscribe: () => () => {}, publish: () => {}, close: () => {}}
+    }
     const channels = new Set<BroadcastChannel>()
+    let closed = false
     return {
       subscribe: (topic, onMessage) => {
+        if (closed) return () => {}
         const channel = new BroadcastChannel(topic)
         channel.onmessage = event => onMessage(event.data)
         channels.add(channel)
@@ -23,11 +28,13 @@ export const strategy = defineStrategy<LocalRoomConfig>({
         }
       },
       publish: (topic, message) => {
+        if (closed) return
         const channel = new BroadcastChannel(topic)
         channel.postMessage(message)
         channel.close()
       },
       close: () => {
+        closed = true
         for (const channel of channels) channel.close()
         channels.clear()
       },

@@ -3,18 +3,17 @@
  * Each of the core's hashed topics is an MQTT topic; messages are QoS 0 and never retained.
  */
 import mqtt, {type IClientOptions, type MqttClient} from 'mqtt'
-import {createJoinRoom, defineStrategy, selfId} from '../core/index.js'
+import {createJoinRoom, errorMessage, selfId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
+import {defineRelayStrategy} from './shared/builder.js'
 import {
   connectTimeoutMs,
   createRelayManager,
-  createReporter,
   pickRelayUrls,
   validateRelayConfig,
   type RelayConfig,
   type RelayTransport,
-} from './relay-manager.js'
-import {createTopicListeners} from './topic-listeners.js'
+} from './shared/relay-manager.js'
 
 export type MqttRoomConfig = RelayConfig
 
@@ -63,7 +62,7 @@ const transport: RelayTransport<MqttClient, Outgoing> = {
       // A retained message is an old one the broker kept: signaling must be live.
       if (!packet.retain) events.message([topic, payload])
     })
-    client.on('error', error => events.close(error?.message ?? 'error'))
+    client.on('error', error => events.close(errorMessage(error)))
     client.on('close', () => events.close('connection closed'))
     return client
   },
@@ -82,15 +81,11 @@ const topicCounts = new Map<string, Map<string, number>>()
 
 const decoder = new TextDecoder()
 
-export const strategy = defineStrategy<MqttRoomConfig>({
+export const strategy = defineRelayStrategy<MqttRoomConfig>({
   name: 'mqtt',
   validate: config => validateRelayConfig('mqtt', config),
-  connect: (config, context) => {
-    const topics = createTopicListeners({first: topic => addTopic(topic), last: topic => dropTopic(topic)})
+  connect: (config, room) => {
     const urls = pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)
-    let closed = false
-
-    const report = createReporter(context.onError)
 
     const counted = (url: string) => {
       if (!topicCounts.has(url)) topicCounts.set(url, new Map())
@@ -101,54 +96,49 @@ export const strategy = defineStrategy<MqttRoomConfig>({
         client.subscribe(
           topics,
           {qos: 0},
-          error => error && report(`broker ${url} refused a subscription: ${error.message}`),
+          error => error && room.report(`broker ${url} refused a subscription: ${error.message}`),
         )
     }
 
     const pool = relays.acquireAll(config, urls, url => ({
-      // A (re)connected broker has a clean session: subscribe again.
-      open: client => subscribeOn(client, url, topics.topics()),
-      message: data => {
-        if (closed) return
-        const [topic, payload] = data as [string, Uint8Array]
-        if (topics.has(topic)) topics.deliver(topic, decoder.decode(payload))
+      // A (re)connected broker has a clean session: subscribe again, then send what waited.
+      open: client => {
+        subscribeOn(client, url, room.topics())
+        room.flush()
       },
-      down: reason => report(`broker ${url} is unreachable (${reason}); retrying with backoff`),
+      message: data => {
+        const [topic, payload] = data as [string, Uint8Array]
+        if (room.has(topic)) room.deliver(topic, decoder.decode(payload))
+      },
+      down: reason => room.report(`broker ${url} is unreachable (${reason}); retrying with backoff`),
     }))
-
-    const addTopic = (topic: string) => {
-      for (const lease of pool.leases) {
-        const counts = counted(lease.url)
-        counts.set(topic, (counts.get(topic) ?? 0) + 1)
-        const client = lease.socket()
-        if (client) subscribeOn(client, lease.url, [topic])
-      }
-    }
-    const dropTopic = (topic: string) => {
-      for (const lease of pool.leases) {
-        const counts = counted(lease.url)
-        const left = (counts.get(topic) ?? 1) - 1
-        if (left > 0) {
-          counts.set(topic, left)
-          continue
-        }
-        counts.delete(topic)
-        lease.socket()?.unsubscribe(topic)
-      }
-    }
+    room.onClose(pool.release)
 
     return {
-      subscribe: (topic, onMessage) => topics.add(topic, onMessage),
-      publish: (topic, message) => {
-        if (closed) return
-        for (const lease of pool.leases) lease.send({topic, message})
+      subscribe: topic => {
+        for (const lease of pool.leases) {
+          const counts = counted(lease.url)
+          counts.set(topic, (counts.get(topic) ?? 0) + 1)
+          const client = lease.socket()
+          if (client) subscribeOn(client, lease.url, [topic])
+        }
       },
-      close: () => {
-        if (closed) return
-        closed = true
-        for (const topic of topics.topics()) dropTopic(topic)
-        topics.clear()
-        pool.release()
+      unsubscribe: topic => {
+        for (const lease of pool.leases) {
+          const counts = counted(lease.url)
+          const left = (counts.get(topic) ?? 1) - 1
+          if (left > 0) {
+            counts.set(topic, left)
+            continue
+          }
+          counts.delete(topic)
+          lease.socket()?.unsubscribe(topic)
+        }
+      },
+      publish: (topic, message) => {
+        let sent = false
+        for (const lease of pool.leases) sent = lease.send({topic, message}) || sent
+        return sent
       },
     }
   },

@@ -5,17 +5,16 @@
  * Subscriptions start "since now", so nothing old is replayed.
  */
 import {finalizeEvent, generateSecretKey, getPublicKey, verifyEvent, type Event} from 'nostr-tools/pure'
-import {createJoinRoom, defineStrategy, selfId} from '../core/index.js'
+import {createJoinRoom, selfId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
+import {defineRelayStrategy} from './shared/builder.js'
 import {
   createRelayManager,
-  createReporter,
   pickRelayUrls,
   validateRelayConfig,
   webSocketTransport,
   type RelayConfig,
-} from './relay-manager.js'
-import {createTopicListeners} from './topic-listeners.js'
+} from './shared/relay-manager.js'
 
 export type NostrRoomConfig = RelayConfig
 
@@ -67,40 +66,35 @@ const isEvent = (value: unknown): value is Event => {
   )
 }
 
-export const strategy = defineStrategy<NostrRoomConfig>({
+export const strategy = defineRelayStrategy<NostrRoomConfig>({
   name: 'nostr',
   validate: config => validateRelayConfig('nostr', config),
-  connect: (config, context) => {
+  connect: (config, room) => {
     const secretKey = generateSecretKey()
     const publicKey = getPublicKey(secretKey)
     const subscriptionId = `p2pe-${randomId(12)}`
-    // A topic gained or lost: one REQ carries all our topics, so send it again.
-    const topics = createTopicListeners({first: () => void updateSubscription(), last: () => void updateSubscription()})
     const seen = new Set<string>()
     const joinedAt = nowSeconds()
-    let closed = false
-
-    const report = createReporter(context.onError)
 
     const request = () =>
       JSON.stringify([
         'REQ',
         subscriptionId,
-        {kinds: [eventKind], [`#${topicTag}`]: topics.topics(), since: nowSeconds() - clockSkewSeconds},
+        {kinds: [eventKind], [`#${topicTag}`]: room.topics(), since: nowSeconds() - clockSkewSeconds},
       ])
 
     const onEvent = (event: unknown) => {
       if (!isEvent(event) || event.kind !== eventKind || event.pubkey === publicKey) return
       if (seen.has(event.id) || event.created_at < joinedAt - clockSkewSeconds) return
       const topic = event.tags.find(tag => Array.isArray(tag) && tag[0] === topicTag)?.[1]
-      if (typeof topic !== 'string' || !topics.has(topic) || !verifyEvent(event)) return
+      if (typeof topic !== 'string' || !room.has(topic) || !verifyEvent(event)) return
       seen.add(event.id)
       if (seen.size > seenLimit) seen.delete(seen.values().next().value!)
-      topics.deliver(topic, event.content)
+      room.deliver(topic, event.content)
     }
 
     const onMessage = (url: string) => (data: unknown) => {
-      if (typeof data !== 'string' || closed) return
+      if (typeof data !== 'string' || room.closed) return
       let message: unknown
       try {
         message = JSON.parse(data)
@@ -111,29 +105,32 @@ export const strategy = defineStrategy<NostrRoomConfig>({
       const [type, first, second, third] = message
       if (type === 'EVENT' && first === subscriptionId) onEvent(second)
       else if (type === 'CLOSED' && first === subscriptionId)
-        report(`relay ${url} closed our subscription: ${String(second)}`)
-      else if (type === 'OK' && second === false) report(`relay ${url} refused an event: ${String(third)}`)
+        room.report(`relay ${url} closed our subscription: ${String(second)}`)
+      else if (type === 'OK' && second === false) room.report(`relay ${url} refused an event: ${String(third)}`)
     }
 
     const pool = relays.acquireAll(config, pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy), url => ({
-      // A (re)connected relay has no subscription of ours: ask again.
-      open: socket => void (topics.size && socket.send(request())),
+      // A (re)connected relay has no subscription of ours: ask again, then send what waited.
+      open: socket => {
+        if (room.topics().length) socket.send(request())
+        room.flush()
+      },
       message: onMessage(url),
-      down: reason => report(`relay ${url} is unreachable (${reason}); retrying with backoff`),
+      down: reason => room.report(`relay ${url} is unreachable (${reason}); retrying with backoff`),
     }))
+    room.onClose(pool.release)
 
-    const sendAll = (message: string) => {
-      for (const lease of pool.leases) lease.send(message)
-    }
-    // Subscribing to two topics in a row sends one REQ with both: same id, the later replaces.
+    // One REQ carries all our topics, so a topic gained or lost sends it again; subscribing
+    // to two topics in a row sends one REQ with both (same id: the later replaces).
     let resubscribe: Promise<void> | undefined
     const updateSubscription = () =>
-      (resubscribe ??= Promise.resolve().then(() => {
+      void (resubscribe ??= Promise.resolve().then(() => {
         resubscribe = undefined
-        if (closed) return
+        if (room.closed) return
+        const topics = room.topics()
         for (const lease of pool.leases) {
           try {
-            lease.socket()?.send(topics.size ? request() : JSON.stringify(['CLOSE', subscriptionId]))
+            lease.socket()?.send(topics.length ? request() : JSON.stringify(['CLOSE', subscriptionId]))
           } catch {
             // it just closed: the next open subscribes again
           }
@@ -141,22 +138,19 @@ export const strategy = defineStrategy<NostrRoomConfig>({
       }))
 
     return {
-      subscribe: (topic, onMessage) => topics.add(topic, onMessage),
+      subscribe: updateSubscription,
+      unsubscribe: updateSubscription,
       publish: (topic, message) => {
-        if (closed) return
-        try {
-          const event = finalizeEvent(
-            {kind: eventKind, created_at: nowSeconds(), tags: [[topicTag, topic]], content: message},
-            secretKey,
-          )
-          sendAll(JSON.stringify(['EVENT', event]))
-        } catch (error) {
-          report(`could not sign an event: ${(error as Error)?.message ?? error}`)
-        }
+        const event = finalizeEvent(
+          {kind: eventKind, created_at: nowSeconds(), tags: [[topicTag, topic]], content: message},
+          secretKey,
+        )
+        const text = JSON.stringify(['EVENT', event])
+        let sent = false
+        for (const lease of pool.leases) sent = lease.send(text) || sent
+        return sent
       },
       close: () => {
-        if (closed) return
-        closed = true
         for (const lease of pool.leases) {
           try {
             lease.socket()?.send(JSON.stringify(['CLOSE', subscriptionId]))
@@ -164,8 +158,6 @@ export const strategy = defineStrategy<NostrRoomConfig>({
             // the relay is going away anyway
           }
         }
-        topics.clear()
-        pool.release()
       },
     }
   },

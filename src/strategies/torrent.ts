@@ -13,17 +13,16 @@
  * - between announces, we re-announce (without offers) on the tracker's interval so we
  *   stay in the swarm.
  */
-import {createJoinRoom, defineStrategy, selfId, type PeerId} from '../core/index.js'
+import {createJoinRoom, selfId, type PeerId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
+import {defineRelayStrategy} from './shared/builder.js'
 import {
   createRelayManager,
-  createReporter,
   pickRelayUrls,
   validateRelayConfig,
   webSocketTransport,
   type RelayConfig,
-} from './relay-manager.js'
-import {createTopicListeners} from './topic-listeners.js'
+} from './shared/relay-manager.js'
 
 export type TorrentRoomConfig = RelayConfig
 
@@ -69,17 +68,14 @@ type TrackerMessage = {
   'warning message'?: unknown
 }
 
-export const strategy = defineStrategy<TorrentRoomConfig>({
+export const strategy = defineRelayStrategy<TorrentRoomConfig>({
   name: 'torrent',
   validate: config => validateRelayConfig('torrent', config),
-  connect: (config, context) => {
+  connect: (config, room) => {
+    const {context, report} = room
     const infoHash = hexToBinary(context.roomTopic)
-    const topics = createTopicListeners()
     const peerIdsByTopic = new Map<string, PeerId>()
     const urls = pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)
-    let closed = false
-
-    const report = createReporter(context.onError)
 
     /** Learns which peer topic a tracker peer id stands for (once per peer), then delivers. */
     const topicsByPeer = new Map<PeerId, Promise<string>>()
@@ -92,7 +88,7 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
       }
       peerIdsByTopic.set(await peerTopic, peerId)
       if (peerIdsByTopic.size > peerLimit) peerIdsByTopic.delete(peerIdsByTopic.keys().next().value!)
-      if (!closed) topics.deliver(topic, message)
+      room.deliver(topic, message)
     }
 
     // Per tracker: whether we are in its swarm (since its socket last opened), and the
@@ -123,7 +119,7 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
     }
 
     const onMessage = (url: string) => (data: unknown) => {
-      if (typeof data !== 'string' || closed) return
+      if (typeof data !== 'string' || room.closed) return
       let message: TrackerMessage
       try {
         message = JSON.parse(data)
@@ -153,6 +149,7 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
         const wasJoined = state.joined
         state.joined = false
         if (wasJoined) socket.send(announceMessage(url, []))
+        room.flush()
       },
       message: onMessage(url),
       down: reason => {
@@ -160,23 +157,28 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
         report(`tracker ${url} is unreachable (${reason}); retrying with backoff`)
       },
     }))
+    room.onClose(pool.release)
     const lease = (url: string) => pool.leases.find(lease => lease.url === url)
 
     return {
-      subscribe: (topic, onMessage) => topics.add(topic, onMessage),
       publish: (topic, message) => {
-        if (closed) return
         if (topic === context.roomTopic) {
           const offers = Array.from({length: offerPoolSize}, () => ({
             offer: {type: 'offer' as const, sdp: message},
             offer_id: randomId(20),
           }))
-          for (const each of pool.leases) each.send(announceMessage(each.url, offers))
-          return
+          let sent = false
+          for (const each of pool.leases) {
+            if (each.socket()) sent = each.send(announceMessage(each.url, offers)) || sent
+            // Not connected yet: join its swarm the moment it opens (see `open`), before the
+            // queued announce goes out, so peers announcing meanwhile can reach us.
+            else stateOf(each.url).joined = true
+          }
+          return sent
         }
         const to = peerIdsByTopic.get(topic)
         // We only ever write to peers we heard from, through this adapter; anything else is not routable.
-        if (!to) return
+        if (!to) return true
         const answer = JSON.stringify({
           action: 'announce',
           info_hash: infoHash,
@@ -185,11 +187,11 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
           answer: {type: 'answer', sdp: message},
           offer_id: randomId(20),
         })
-        for (const each of pool.leases) each.send(answer)
+        let sent = false
+        for (const each of pool.leases) sent = each.send(answer) || sent
+        return sent
       },
       close: () => {
-        if (closed) return
-        closed = true
         for (const [url, state] of trackers) {
           clearTimeout(state.timer)
           if (!state.joined) continue
@@ -211,8 +213,6 @@ export const strategy = defineStrategy<TorrentRoomConfig>({
             // the tracker is going away anyway
           }
         }
-        topics.clear()
-        pool.release()
       },
     }
   },

@@ -5,15 +5,18 @@
  */
 import {expect} from '@open-wc/testing'
 import {closeAll, joinedPeers, type Joined} from './rooms.js'
-import {openPeers, testConfig, uniqueRoom, until} from './peers.js'
-import {startServer, stopServer} from './servers.js'
+import {openPeers, testConfig, uniqueRoom, until, type TestPeer} from './peers.js'
+import {privateServer} from './servers.js'
 
 export type StrategyUnderTest = {
   /** Module the peer pages import, e.g. '/src/strategies/supabase.ts' (or where to find it). */
   entry: string | (() => Promise<string>)
-  /** Config that reaches this strategy's local server (read when each test starts). */
-  config: () => Promise<Record<string, unknown>>
-  /** Name of that server in test/servers, for the restart test. */
+  /**
+   * Config that reaches this strategy's local server (read when each test starts), or the
+   * server at `serverUrl` when given (a private one, see `privateServer`).
+   */
+  config: (serverUrl?: string) => Promise<Record<string, unknown>>
+  /** Name of that server in test/servers, for the restart test (which starts a private one). */
   server: string
 }
 
@@ -102,23 +105,32 @@ export const strategySuite = (strategy: StrategyUnderTest) => {
   })
 
   it('a peer in the room meets a newcomer after the signaling server restarts', async () => {
-    const [a, b] = await openPeers(2, await entryOf())
+    // This test stops its server: a private one, so tests running beside it keep theirs.
+    const server = await privateServer(strategy.server)
+    const pages = await openPeers(3, await entryOf())
     const roomId = uniqueRoom()
-    const base = {...testConfig, ...(await config())}
-    const roomA = a!.lib.joinRoom(base, roomId)
-    await new Promise(resolve => setTimeout(resolve, 500))
-    await stopServer(strategy.server)
-    await new Promise(resolve => setTimeout(resolve, 500))
-    await startServer(strategy.server) // same port, so the same URL
-    const roomB = b!.lib.joinRoom(base, roomId)
-    await until(
-      () => Object.keys(roomA.getPeers()).length === 1 && Object.keys(roomB.getPeers()).length === 1,
-      'a and b to connect through the restarted server',
-      50_000,
-    )
-    await roomA.leave()
-    await roomB.leave()
-    a!.close()
-    b!.close()
+    const base = {...testConfig, ...(await config(server.url))}
+    const joinOne = (peer: TestPeer): Joined => {
+      const room = peer.lib.joinRoom(base, roomId)
+      const joined: Joined = {peer, room, id: peer.lib.selfId, joins: [], leaves: [], errors: []}
+      room.onPeerJoin((id: string) => joined.joins.push(id))
+      room.onPeerLeave((id: string) => joined.leaves.push(id))
+      return joined
+    }
+    const peers = pages.slice(0, 2).map(joinOne)
+    const allConnected = () => peers.every(p => Object.keys(p.room.getPeers()).length === peers.length - 1)
+    try {
+      await until(allConnected, 'a and b to connect before the restart')
+      await server.stop()
+      await server.start() // same port, so the same URL
+      peers.push(joinOne(pages[2]!))
+      await until(allConnected, 'the newcomer to connect to a and b through the restarted server', 50_000)
+      expect(peers[0]!.leaves, 'a and b stayed connected through the restart').to.deep.equal([])
+      await exchangeGreetings(peers)
+    } finally {
+      await closeAll(peers)
+      for (const page of pages) page.close()
+      await server.dispose()
+    }
   })
 }

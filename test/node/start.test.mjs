@@ -5,6 +5,7 @@ import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {createServer} from 'node:net'
+import {request as httpRequest} from 'node:http'
 import {fileURLToPath} from 'node:url'
 import {dirname, join} from 'node:path'
 import {existsSync} from 'node:fs'
@@ -12,6 +13,7 @@ import WebSocket from 'ws'
 import {finalizeEvent, generateSecretKey} from 'nostr-tools/pure'
 import puppeteer from 'puppeteer-core'
 import {chromiumArgs, findChromium} from '../../scripts/chromium.mjs'
+import {escapeHtml, injectRelayMeta} from '../../scripts/start.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
 const startScript = join(root, 'scripts/start.mjs')
@@ -188,6 +190,78 @@ test('two tabs of the chat served by npm start meet through its relay and talk, 
   } finally {
     await browser.close()
     child.kill('SIGINT')
+  }
+  assert.equal((await exited).code, 0)
+})
+
+/** One raw HTTP request with the headers given (fetch would not let a test set Host). */
+const rawRequest = (port, path, headers) =>
+  new Promise((done, fail) => {
+    const request = httpRequest({host: '127.0.0.1', port, path, headers}, response => {
+      let body = ''
+      response.on('data', chunk => (body += chunk))
+      response.on('end', () => done({status: response.statusCode, headers: response.headers, body}))
+    })
+    request.on('error', fail)
+    request.end()
+  })
+
+/** Tries a websocket to `url` with these headers: resolves to 'open' or the HTTP status it got. */
+const tryWebSocket = (url, headers) =>
+  new Promise(done => {
+    const socket = new WebSocket(url, {headers})
+    socket.once('open', () => (socket.close(), done('open')))
+    socket.once('unexpected-response', (_, response) => (socket.terminate(), done(response.statusCode)))
+    socket.once('error', () => done('error'))
+  })
+
+test('a Host header is never written into a page unescaped', () => {
+  const hostile = 'x"><script>alert(1)</script>'
+  const page = injectRelayMeta('<!doctype html><html><head><title>t</title></head></html>', hostile)
+  assert.doesNotMatch(page, /<script>/)
+  assert.match(page, /content="ws:\/\/x&quot;&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;\/relay"/)
+  assert.equal(
+    escapeHtml(`<a href="x" onclick='y'>&</a>`),
+    '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+  )
+  // A `$` in the host is text, not a replacement pattern.
+  assert.match(injectRelayMeta('<head>', "a$&b$'"), /ws:\/\/a\$&amp;b\$&#39;\/relay/)
+})
+
+test('npm start refuses a hostile Host (script injection, DNS rebinding) and a foreign Origin, on pages and on the relay', async () => {
+  const {child, ready, exited} = runStart(['--port', '0', '--allow-host', 'dev.test'])
+  try {
+    const url = await ready
+    const {port} = new URL(url)
+    const page = '/examples/chat/'
+
+    const injected = await rawRequest(port, page, {host: 'x"><script>alert(1)</script>'})
+    assert.equal(injected.status, 421)
+    assert.doesNotMatch(injected.body, /<script>/)
+    // DNS rebinding: a page of another site whose name now resolves to this machine.
+    for (const host of [`evil.example:${port}`, 'localhost:1', `localhost.evil.example:${port}`, 'localhost'])
+      assert.equal((await rawRequest(port, page, {host})).status, 421, `Host ${host} is refused`)
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `dev.test:${port}`]) {
+      const served = await rawRequest(port, page, {host})
+      assert.equal(served.status, 200, `Host ${host} is served`)
+      assert.equal(served.headers['x-content-type-options'], 'nosniff')
+    }
+    const json = await rawRequest(port, '/local-relay.json', {host: `localhost:${port}`, origin: 'http://evil.example'})
+    assert.equal(json.status, 403, 'a foreign page cannot read the relay config')
+
+    const relayUrl = `ws://127.0.0.1:${port}/relay`
+    assert.equal(await tryWebSocket(relayUrl, {host: `evil.example:${port}`}), 421)
+    assert.equal(await tryWebSocket(relayUrl, {origin: 'http://evil.example'}), 403)
+    assert.equal(await tryWebSocket(relayUrl, {origin: `http://evil.example:${port}`}), 403)
+    assert.equal(await tryWebSocket(relayUrl, {origin: `http://localhost:${port}`}), 'open')
+    assert.equal(await tryWebSocket(relayUrl, {}), 'open', 'a client that sends no Origin (not a browser) may connect')
+
+    // A redirect to a folder's trailing slash stays on this site (`//name/` would leave it).
+    const redirect = await rawRequest(port, '/.//examples', {host: `localhost:${port}`})
+    assert.equal(redirect.status, 301)
+    assert.match(redirect.headers.location, /^\/[^/]/)
+  } finally {
+    child.kill('SIGTERM')
   }
   assert.equal((await exited).code, 0)
 })

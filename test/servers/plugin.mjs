@@ -3,6 +3,9 @@
 //   GET  /__servers               -> {name: url}
 //   POST /__servers/NAME/stop     -> stops NAME
 //   POST /__servers/NAME/start    -> starts NAME again on its port
+//   POST /__servers/NAME/private  -> starts a new instance of NAME that only the asking test
+//                                    uses: {id, url}; stop/start/dispose it by that id
+// A test that stops a server uses a private one: tests running beside it keep theirs.
 import {readdirSync} from 'node:fs'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {dirname, join} from 'node:path'
@@ -15,7 +18,8 @@ export const serverNames = () =>
     .map(file => file.slice(0, -4))
 
 export const serversPlugin = () => {
-  const running = new Map() // name -> {module, handle|null, port}
+  const running = new Map() // name (or private id) -> {module, handle|null, port}
+  let privateCount = 0
 
   const startOne = async name => {
     const entry = running.get(name)
@@ -39,11 +43,23 @@ export const serversPlugin = () => {
       if (!context.path.startsWith('/__servers')) return
       const [, , name, verb] = context.path.split('/')
       if (!name) {
-        const urls = Object.fromEntries([...running].map(([n, e]) => [n, e.handle ? e.handle.url : null]))
+        const shared = [...running].filter(([, e]) => !e.private)
+        const urls = Object.fromEntries(shared.map(([n, e]) => [n, e.handle ? e.handle.url : null]))
         return {body: JSON.stringify(urls), type: 'json'}
       }
       const entry = running.get(name)
       if (!entry) return {body: JSON.stringify({error: `no server ${name}`}), type: 'json', status: 404}
+      if (verb === 'private') {
+        const id = `${name}~${++privateCount}`
+        running.set(id, {module: entry.module, handle: null, port: 0, private: true})
+        await startOne(id)
+        return {body: JSON.stringify({id, url: running.get(id).handle.url}), type: 'json'}
+      }
+      if (verb === 'dispose' && entry.private) {
+        await entry.handle?.stop()
+        running.delete(name)
+        return {body: JSON.stringify({url: null}), type: 'json'}
+      }
       if (verb === 'stop' && entry.handle) {
         await entry.handle.stop()
         entry.handle = null

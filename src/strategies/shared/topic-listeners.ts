@@ -31,6 +31,11 @@ export const createTopicListeners = (hooks: {first?: (topic: string) => void; la
     get size() {
       return listeners.size
     },
-    clear: () => listeners.clear(),
+    /** Removes every listener; `last` runs for each topic. */
+    clear() {
+      const topics = [...listeners.keys()]
+      listeners.clear()
+      for (const topic of topics) hooks.last?.(topic)
+    },
   }
 }

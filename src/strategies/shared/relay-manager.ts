@@ -1,14 +1,21 @@
 /**
- * Relay management shared by the strategies that talk to public relays (Nostr relays, MQTT
- * brokers, BitTorrent trackers): which relays to use, one socket per relay URL shared by
- * every room of the page, reconnection with backoff, pause/resume, and a short queue for
- * messages published while a relay is down.
+ * The relay pool of the strategies that keep connections to relays (Nostr relays, MQTT
+ * brokers, BitTorrent trackers, libp2p relay nodes): one connection per relay URL shared by
+ * every room of the page, reconnection with backoff and jitter (./backoff.ts) and
+ * pause/resume. A lease sends only while its relay is connected; what no relay of a room
+ * could take waits in that room's queue in the builder (./builder.ts, ./send-queue.ts).
  *
  * A strategy describes how to open, use and close one connection (a `RelayTransport`);
  * each room takes a lease on the relays it uses and releases it when it is left. The
- * socket closes when its last lease is released.
+ * connection closes when its last lease is released.
  */
-import type {BaseRoomConfig} from '../core/index.js'
+import type {BaseRoomConfig} from '../../core/index.js'
+import {errorMessage, invalidConfig, P2PError} from '../../core/errors.js'
+import {createBackoff} from './backoff.js'
+
+export {reconnectMaxMs, reconnectMinMs} from './backoff.js'
+export {pickRelayUrls, seededShuffle} from './relay-urls.js'
+export {createReporter} from './reporter.js'
 
 /** A `WebSocket` constructor: the browser's, Node 22+'s global, or `ws`'s (Node 20 has none built in). */
 export type WebSocketConstructor = new (url: string | URL, protocols?: string | string[]) => WebSocket
@@ -46,7 +53,7 @@ export type RelayTransport<Socket, Outgoing = string> = {
 
 /** What one room hears about one relay. Handlers must not throw (they are guarded anyway). */
 export type LeaseHandlers<Socket> = {
-  /** The relay is (re)connected: subscribe again. Called before queued messages are flushed. */
+  /** The relay is (re)connected: subscribe again, then flush the room's queue. */
   open?: (socket: Socket) => void
   message?: (data: unknown, socket: Socket) => void
   /** The relay went down or could not be reached (once per outage); it is retried unless paused. */
@@ -58,38 +65,25 @@ export type RelayLease<Socket, Outgoing = string> = {
   url: string
   /** The current socket while connected. */
   socket: () => Socket | undefined
-  /** Sends now if connected, else queues it (a few, briefly) for when the relay is back. */
-  send: (message: Outgoing) => void
+  /** Sends now if connected and returns true; false if the relay is not connected. */
+  send: (message: Outgoing) => boolean
   release: () => void
 }
 
-/** First reconnect delay; doubles per failed attempt. Short so a relay restart costs little. */
-export const reconnectMinMs = 1_000
-/** Reconnect delay ceiling, so a relay that is down for good costs one attempt a minute. */
-export const reconnectMaxMs = 60_000
 /** A connection that has not opened by then is abandoned and retried (a relay that never answers). */
 export const connectTimeoutMs = 10_000
 /** A connection that stayed up this long resets the backoff; a relay that drops at once keeps backing off. */
 const stableAfterMs = 10_000
-/** Messages kept per room while a relay is down; older ones are dropped (the core re-announces). */
-const queueLimit = 20
-/** Queued messages older than this are dropped rather than sent late: signaling goes stale. */
-const queueMaxAgeMs = 30_000
-
-type Lease<Socket, Outgoing> = {
-  handlers: LeaseHandlers<Socket>
-  queue: {message: Outgoing; at: number}[]
-}
-
-type Connection<Socket, Outgoing> = {
+type Connection<Socket> = {
   url: string
   socket?: Socket
   isOpen: boolean
   /** An attempt is under way (socket created, not yet open or failed). */
   connecting: boolean
-  leases: Set<Lease<Socket, Outgoing>>
+  /** What each room using this relay hears: one entry per lease. */
+  leases: Set<LeaseHandlers<Socket>>
   config: RelayConfig
-  failures: number
+  backoff: ReturnType<typeof createBackoff>
   openedAt: number
   retryTimer?: ReturnType<typeof setTimeout>
   connectTimer?: ReturnType<typeof setTimeout>
@@ -107,64 +101,7 @@ const guard = (run: () => void) => {
   }
 }
 
-/** A 32-bit FNV-1a hash of a string: a seed for the per-app shuffle. */
-const hashString = (text: string) => {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
-  return hash >>> 0
-}
-
-/** mulberry32: a tiny seeded PRNG, enough to spread apps over relays deterministically. */
-const seededRandom = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) >>> 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-/** `list` shuffled the same way for the same `seed` (Fisher-Yates). */
-export const seededShuffle = <T>(list: readonly T[], seed: string): T[] => {
-  const random = seededRandom(hashString(seed))
-  const result = [...list]
-  for (let i = result.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[result[i], result[j]] = [result[j]!, result[i]!]
-  }
-  return result
-}
-
-/**
- * The relays a room uses: all of `config.relayUrls` if given, else `relayRedundancy` of
- * the defaults, picked per appId so different apps spread over different relays.
- */
-export const pickRelayUrls = (
-  config: RelayConfig,
-  defaults: readonly string[],
-  defaultRedundancy: number,
-): string[] => {
-  if (config.relayUrls?.length) return [...new Set(config.relayUrls)]
-  const redundancy = config.relayRedundancy ?? defaultRedundancy
-  return seededShuffle(defaults, config.appId).slice(0, Math.max(1, Math.floor(redundancy)))
-}
-
-/** Distinct problems reported per room: a chatty or hostile relay cannot flood onError. */
-const reportLimit = 20
-
-/**
- * A room's reporter of relay problems: each distinct message once (a relay refusing every
- * event says so once, not per announce), and at most `reportLimit` of them.
- */
-export const createReporter = (onError: (message: string) => void) => {
-  const reported = new Set<string>()
-  return (message: string) => {
-    if (reported.has(message) || reported.size >= reportLimit) return
-    reported.add(message)
-    onError(message)
-  }
-}
-
-/** Checks the relay fields of a config; throws a TypeError that says what to fix. */
+/** Checks the relay fields of a config; throws an `invalid-config` P2PError that says what to fix. */
 export const validateRelayConfig = (name: string, config: RelayConfig) => {
   const {relayUrls, relayRedundancy, WebSocket: Socket} = config
   if (relayUrls !== undefined) {
@@ -173,17 +110,15 @@ export const validateRelayConfig = (name: string, config: RelayConfig) => {
       !relayUrls.length ||
       relayUrls.some(url => typeof url !== 'string' || !/^wss?:\/\//.test(url))
     )
-      throw new TypeError(
-        `p2p-elements: ${name}: config.relayUrls must be a non-empty array of ws:// or wss:// URLs, e.g. ["wss://relay.example.com"]`,
+      throw invalidConfig(
+        `${name}: config.relayUrls must be a non-empty array of ws:// or wss:// URLs, e.g. ["wss://relay.example.com"]`,
       )
   }
   if (relayRedundancy !== undefined && !(Number.isInteger(relayRedundancy) && relayRedundancy > 0))
-    throw new TypeError(
-      `p2p-elements: ${name}: config.relayRedundancy must be a positive integer, not ${relayRedundancy}`,
-    )
+    throw invalidConfig(`${name}: config.relayRedundancy must be a positive integer, not ${relayRedundancy}`)
   if (Socket !== undefined && typeof Socket !== 'function')
-    throw new TypeError(
-      `p2p-elements: ${name}: config.WebSocket must be a WebSocket constructor (in Node: import WebSocket from "ws")`,
+    throw invalidConfig(
+      `${name}: config.WebSocket must be a WebSocket constructor (in Node: import WebSocket from "ws")`,
     )
 }
 
@@ -191,7 +126,8 @@ export const validateRelayConfig = (name: string, config: RelayConfig) => {
 export const webSocketFor = (config: RelayConfig): WebSocketConstructor => {
   const Socket = config.WebSocket ?? (globalThis as {WebSocket?: WebSocketConstructor}).WebSocket
   if (!Socket)
-    throw new Error(
+    throw new P2PError(
+      'invalid-config',
       'this runtime has no WebSocket: pass one as config.WebSocket (in Node 20: `import WebSocket from "ws"`)',
     )
   return Socket
@@ -226,50 +162,41 @@ export const webSocketTransport: RelayTransport<WebSocket, string> = {
  * shares it: one connection per URL, whatever the number of rooms.
  */
 export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTransport<Socket, Outgoing>) => {
-  const connections = new Map<string, Connection<Socket, Outgoing>>()
+  const connections = new Map<string, Connection<Socket>>()
   let paused = false
   let autoRooms = 0 // rooms that follow the browser's online/offline events
 
-  const flush = (connection: Connection<Socket, Outgoing>, lease: Lease<Socket, Outgoing>) => {
-    const now = Date.now()
-    const queued = lease.queue.splice(0)
-    for (const {message, at} of queued) {
-      if (now - at > queueMaxAgeMs) continue
-      if (!connection.isOpen || !connection.socket) return
-      guard(() => transport.send(connection.socket!, message))
-    }
+  /** Tells every room using `connection` something, each guarded from the others. */
+  const tell = (connection: Connection<Socket>, run: (lease: LeaseHandlers<Socket>) => void) => {
+    for (const lease of connection.leases) guard(() => run(lease))
   }
-
-  const scheduleRetry = (connection: Connection<Socket, Outgoing>) => {
+  const closeSocket = (connection: Connection<Socket>) =>
+    connection.socket && guard(() => transport.close(connection.socket!))
+  const stopRetry = (connection: Connection<Socket>) => {
     clearTimeout(connection.retryTimer)
     connection.retryTimer = undefined
-    if (paused || !connection.leases.size) return
-    const ceiling = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** connection.failures)
-    // Jitter in [ceiling/2, ceiling]: peers that lost a relay together do not return together.
-    const delay = ceiling / 2 + (Math.random() * ceiling) / 2
-    connection.failures++
-    connection.retryTimer = setTimeout(() => connect(connection), delay)
   }
 
-  const down = (connection: Connection<Socket, Outgoing>, attempt: number, reason: string) => {
+  const down = (connection: Connection<Socket>, attempt: number, reason: string) => {
     if (attempt !== connection.attempt) return
     connection.attempt++ // ignore anything else this socket reports
     clearTimeout(connection.connectTimer)
-    const wasOpen = connection.isOpen
+    if (connection.isOpen && Date.now() - connection.openedAt >= stableAfterMs) connection.backoff.reset()
     connection.isOpen = connection.connecting = false
-    if (connection.socket) guard(() => transport.close(connection.socket!))
-    if (wasOpen && Date.now() - connection.openedAt >= stableAfterMs) connection.failures = 0
-    if (!connection.toldDown) for (const lease of connection.leases) guard(() => lease.handlers.down?.(reason))
+    closeSocket(connection)
+    if (!connection.toldDown) tell(connection, lease => lease.down?.(reason))
     connection.toldDown = true
-    scheduleRetry(connection)
+    stopRetry(connection)
+    if (!paused && connection.leases.size)
+      connection.retryTimer = setTimeout(() => connect(connection), connection.backoff.next())
   }
 
-  const connect = (connection: Connection<Socket, Outgoing>) => {
-    clearTimeout(connection.retryTimer)
-    connection.retryTimer = undefined
+  const connect = (connection: Connection<Socket>) => {
+    stopRetry(connection)
     if (!connection.leases.size || connection.isOpen) return
-    if (connection.socket) guard(() => transport.close(connection.socket!))
+    closeSocket(connection)
     const attempt = ++connection.attempt
+    const fail = (reason: string) => down(connection, attempt, reason)
     connection.connecting = true
     try {
       connection.socket = transport.open(
@@ -279,111 +206,95 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
             if (attempt !== connection.attempt) return
             clearTimeout(connection.connectTimer)
             connection.isOpen = true
-            connection.connecting = false
-            connection.toldDown = false
+            connection.connecting = connection.toldDown = false
             connection.openedAt = Date.now()
-            for (const lease of connection.leases) {
-              guard(() => lease.handlers.open?.(connection.socket!))
-              flush(connection, lease)
-            }
+            tell(connection, lease => lease.open?.(connection.socket!))
           },
           message: data => {
-            if (attempt !== connection.attempt || !connection.isOpen) return
-            for (const lease of connection.leases) guard(() => lease.handlers.message?.(data, connection.socket!))
+            if (attempt === connection.attempt && connection.isOpen)
+              tell(connection, lease => lease.message?.(data, connection.socket!))
           },
-          close: reason => queueMicrotask(() => down(connection, attempt, reason)),
+          close: reason => queueMicrotask(() => fail(reason)),
         },
         connection.config,
       )
     } catch (error) {
-      queueMicrotask(() => down(connection, attempt, `could not connect: ${(error as Error)?.message ?? error}`))
+      queueMicrotask(() => fail(`could not connect: ${errorMessage(error)}`))
       return
     }
-    connection.connectTimer = setTimeout(
-      () => down(connection, attempt, `no answer within ${connectTimeoutMs} ms`),
-      connectTimeoutMs,
-    )
+    connection.connectTimer = setTimeout(() => fail(`no answer within ${connectTimeoutMs} ms`), connectTimeoutMs)
   }
 
-  const pause = () => {
+  const pause = (): void => {
     paused = true
-    for (const connection of connections.values()) {
-      clearTimeout(connection.retryTimer)
-      connection.retryTimer = undefined
-    }
+    for (const connection of connections.values()) stopRetry(connection)
   }
 
-  const resume = () => {
+  const resume = (): void => {
     paused = false
     for (const connection of connections.values()) {
       if (connection.isOpen || connection.connecting) continue
-      connection.failures = 0
+      connection.backoff.reset()
       connect(connection)
     }
   }
 
-  const onOffline = () => pause()
-  const onOnline = () => resume()
-  const win = () => globalThis as unknown as Partial<Pick<Window, 'addEventListener' | 'removeEventListener'>>
-
   /** Rooms without manualRelayReconnection pause reconnecting while the browser is offline. */
+  const listen = (method: 'addEventListener' | 'removeEventListener') => {
+    const target = globalThis as unknown as Partial<Pick<Window, typeof method>>
+    target[method]?.('offline', pause)
+    target[method]?.('online', resume)
+  }
   const followNetwork = () => {
-    if (autoRooms++ === 0) {
-      win().addEventListener?.('offline', onOffline)
-      win().addEventListener?.('online', onOnline)
-    }
+    if (autoRooms++ === 0) listen('addEventListener')
     let done = false
     return () => {
       if (done) return
       done = true
-      if (--autoRooms === 0) {
-        win().removeEventListener?.('offline', onOffline)
-        win().removeEventListener?.('online', onOnline)
-      }
+      if (--autoRooms === 0) listen('removeEventListener')
     }
   }
 
   const acquire = (url: string, config: RelayConfig, handlers: LeaseHandlers<Socket>): RelayLease<Socket, Outgoing> => {
     let connection = connections.get(url)
-    if (!connection) {
-      connection = {
+    if (!connection)
+      connections.set(
         url,
-        isOpen: false,
-        connecting: false,
-        leases: new Set(),
-        config,
-        failures: 0,
-        openedAt: 0,
-        attempt: 0,
-      }
-      connections.set(url, connection)
-    }
-    const lease: Lease<Socket, Outgoing> = {handlers, queue: []}
+        (connection = {
+          url,
+          isOpen: false,
+          connecting: false,
+          leases: new Set(),
+          config,
+          backoff: createBackoff(),
+          openedAt: 0,
+          attempt: 0,
+        }),
+      )
     const current = connection
+    // A copy: the same handlers object may serve two leases.
+    const lease = {...handlers}
     current.leases.add(lease)
     if (current.isOpen)
-      queueMicrotask(() => current.leases.has(lease) && current.isOpen && guard(() => handlers.open?.(current.socket!)))
+      queueMicrotask(() => current.leases.has(lease) && current.isOpen && guard(() => lease.open?.(current.socket!)))
     else if (!current.socket) connect(current)
     // else it is connecting or waiting to retry: this lease is served when it opens.
+    const isOpen = () => current.leases.has(lease) && current.isOpen
     return {
       url,
-      socket: () => (current.isOpen ? current.socket : undefined),
+      socket: () => (isOpen() ? current.socket : undefined),
       send: message => {
-        if (!current.leases.has(lease)) return
-        if (current.isOpen && current.socket && !lease.queue.length)
-          return guard(() => transport.send(current.socket!, message))
-        lease.queue.push({message, at: Date.now()})
-        if (lease.queue.length > queueLimit) lease.queue.shift()
+        if (!isOpen()) return false
+        guard(() => transport.send(current.socket!, message))
+        return true
       },
       release: () => {
-        if (!current.leases.delete(lease)) return
-        lease.queue.length = 0
-        if (current.leases.size) return
-        clearTimeout(current.retryTimer)
+        if (!current.leases.delete(lease) || current.leases.size) return
+        stopRetry(current)
         clearTimeout(current.connectTimer)
         current.attempt++
         current.isOpen = current.connecting = false
-        if (current.socket) guard(() => transport.close(current.socket!))
+        closeSocket(current)
         if (connections.get(url) === current) connections.delete(url)
       },
     }

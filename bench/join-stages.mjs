@@ -1,0 +1,358 @@
+// Where a join's time goes, stage by stage, and how fast a leave -> rejoin meets again.
+//
+// Two pages, each in its own browser context (nothing shared, as two users), join one room
+// at the same moment with `rtcConfig: {iceServers: []}` and `relayRedundancy: 1`, on:
+//   nostr-stock  a stock @nostr-relay/core relay (its own fan-out, which ignores tag filters)
+//   nostr-ours   our relay (scripts/relays/nostr-relay.mjs: fan-out by filter)
+//   mqtt         aedes, as it ships
+//   torrent      bittorrent-tracker, as it ships
+// Everything is observed from outside the core, so the figures do not depend on its code:
+// crypto.subtle is wrapped (key derivation), WebSocket (relay socket open), the strategy's
+// Signaling publish/subscribe (first announce out, first relay message in, each message
+// kind), and RTCPeerConnection through `rtcPolyfill` (offer, answer, ICE, channel open).
+// Each stage is the time from joinRoom on the page where the stage happens (the later
+// page when both have it); the figure printed is the median over the runs.
+//
+// Rejoin: two pages meet, then one leaves and joins again at once, 20 rounds, the page that
+// rejoins alternating so both id orders are measured; time from the rejoin call until both
+// sides see each other again (median, max, and rounds that never met within 15 s).
+//
+//   node bench/join-stages.mjs     (BENCH_ONLY=mqtt,nostr-ours; BENCH_JOIN_RUNS=7; BENCH_REJOIN_ROUNDS=20)
+import {createServer} from 'node:http'
+import {fileURLToPath} from 'node:url'
+import {dirname, join} from 'node:path'
+import * as esbuild from 'esbuild'
+import {WebSocketServer} from 'ws'
+import {NostrRelay} from '@nostr-relay/core'
+import {EventRepository, LogLevel} from '@nostr-relay/common'
+import {Validator} from '@nostr-relay/validator'
+import {launch, median} from './browser.mjs'
+import {browserBundle} from '../scripts/bundle-options.mjs'
+import {listen, stopper} from '../scripts/relays/listen.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** Joins per relay: enough for a stable median, few enough to keep `npm run bench` short. */
+const joinRuns = Number(process.env.BENCH_JOIN_RUNS) || 7
+/** Leave -> rejoin rounds per relay, as the issue asks. */
+const rejoinRounds = Number(process.env.BENCH_REJOIN_ROUNDS) || 20
+/** A join or rejoin that has not met by then counts as failed (and the run goes on). */
+const meetTimeoutMs = 15_000
+
+/** Stages in the order a join goes through them: [key in the page's record, label]. */
+const stages = [
+  ['key', 'key derivation'],
+  ['socketNew', 'relay socket created'],
+  ['socket', 'relay socket open'],
+  ['announce', 'first announce out'],
+  ['relayIn', 'first relay message in'],
+  ['offerOut', 'offer sent (initiator)'],
+  ['offerIn', 'offer in (responder)'],
+  ['answerOut', 'answer sent (responder)'],
+  ['answerIn', 'answer applied (initiator)'],
+  ['ice', 'ICE connected'],
+  ['channel', 'channel open'],
+  ['join', 'onPeerJoin'],
+]
+
+/** A stock @nostr-relay/core relay: no fan-out of ours, ephemeral events only need no store. */
+class NoStore extends EventRepository {
+  isSearchSupported = () => false
+  upsert = () => ({isDuplicate: false})
+  find = () => []
+  deleteByDeletionRequest = async () => {}
+  destroy = async () => {}
+}
+const startStockNostr = async () => {
+  const relay = new NostrRelay(new NoStore(), {logLevel: LogLevel.ERROR})
+  const validator = new Validator()
+  const server = createServer((_, response) => response.writeHead(426).end())
+  const wss = new WebSocketServer({server, maxPayload: 256 * 1024})
+  wss.on('connection', (socket, request) => {
+    relay.handleConnection(socket, request.socket.remoteAddress)
+    socket.on('message', async data => {
+      try {
+        await relay.handleMessage(socket, await validator.validateIncomingMessage(data))
+      } catch (error) {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(['NOTICE', `invalid: ${error.message}`]))
+      }
+    })
+    socket.on('error', () => socket.terminate())
+    socket.on('close', () => relay.handleDisconnect(socket))
+  })
+  const port = await listen(server, 0)
+  return {url: `ws://127.0.0.1:${port}`, stop: stopper({server, wss, after: () => relay.destroy()})}
+}
+
+const fromTestServer = name => async () => (await import(`../test/servers/${name}.mjs`)).start()
+
+const allRelays = [
+  {name: 'nostr-stock', strategy: 'nostr', start: startStockNostr},
+  {name: 'nostr-ours', strategy: 'nostr', start: fromTestServer('nostr')},
+  {name: 'mqtt', strategy: 'mqtt', start: fromTestServer('mqtt')},
+  {name: 'torrent', strategy: 'torrent', start: fromTestServer('tracker')},
+]
+const relays = process.env.BENCH_ONLY
+  ? allRelays.filter(({name}) => process.env.BENCH_ONLY.split(',').includes(name))
+  : allRelays
+
+// The page: instruments before importing the library, then exposes join/leave/record.
+const page = `<!doctype html><meta charset="utf-8"><script type="module">
+  const now = () => performance.timeOrigin + performance.now()
+  let marks = {}, start = 0, connections = 0
+  const mark = name => (marks[name] ??= now() - start)
+
+  // Key derivation: PBKDF2/HKDF through WebCrypto (deriveKey or deriveBits).
+  const subtle = crypto.subtle
+  for (const method of ['deriveKey', 'deriveBits']) {
+    const original = subtle[method].bind(subtle)
+    subtle[method] = async (...args) => {
+      const result = await original(...args)
+      mark('key')
+      return result
+    }
+  }
+  // Relay sockets.
+  const NativeWebSocket = WebSocket
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+      super(...args)
+      mark('socketNew')
+      this.addEventListener('open', () => mark('socket'))
+    }
+  }
+  // Peer connections, through rtcPolyfill.
+  class RTC extends RTCPeerConnection {
+    constructor(...args) {
+      super(...args)
+      connections++
+      this.addEventListener('iceconnectionstatechange', () =>
+        ['connected', 'completed'].includes(this.iceConnectionState) && mark('ice'))
+      this.addEventListener('connectionstatechange', () => this.connectionState === 'closed' && connections--)
+    }
+    createDataChannel(...args) {
+      const channel = super.createDataChannel(...args)
+      channel.addEventListener('open', () => mark('channel'))
+      return channel
+    }
+    async setRemoteDescription(description) {
+      await super.setRemoteDescription(description)
+      mark(description?.type === 'offer' ? 'offerIn' : 'answerIn')
+    }
+    close() {
+      if (this.connectionState !== 'closed') connections--
+      super.close()
+    }
+  }
+
+  const lib = await import('./' + new URLSearchParams(location.search).get('strategy') + '.js')
+  // The strategy's Signaling, wrapped: what goes out and what comes in, by message kind.
+  const published = new Set()
+  const kindOf = text => { try { return JSON.parse(text)?.t } catch { return undefined } }
+  const strategy = {
+    ...lib.strategy,
+    connect: (config, context) => {
+      const signaling = lib.strategy.connect(config, context)
+      return {
+        subscribe: (topic, onMessage) => signaling.subscribe(topic, text => {
+          if (!published.has(text)) mark('relayIn') // not our own echo
+          onMessage(text)
+        }),
+        publish: (topic, text) => {
+          published.add(text)
+          if (topic === context.roomTopic) mark('announce')
+          const kind = kindOf(text)
+          if (kind === 'offer') mark('offerOut')
+          if (kind === 'answer') mark('answerOut')
+          signaling.publish(topic, text)
+        },
+        close: () => signaling.close(),
+      }
+    },
+  }
+  const joinRoom = lib.createJoinRoom(strategy)
+  const identity = lib.createIdentity ? await lib.createIdentity() : undefined
+  let room
+  window.join = (config, roomId) => {
+    marks = {}
+    start = now()
+    room = joinRoom({...config, rtcPolyfill: RTC, ...(identity ? {identity} : {})}, roomId)
+    window.seen = new Set()
+    room.onPeerJoin(id => { mark('join'); window.metAt = now(); window.seen.add(id) })
+    room.onPeerLeave(id => window.seen.delete(id))
+    return start
+  }
+  window.record = () => marks
+  window.met = () => window.seen?.size === 1
+  window.peerIds = () => Object.keys(room?.getPeers() ?? {})
+  window.connections = () => connections
+  window.leave = () => room?.leave()
+  window.ready = true
+</script>`
+
+/** Serves the page and, per strategy, a bundle of the strategy plus the core's createJoinRoom. */
+const serveBundles = async () => {
+  const bundles = {}
+  for (const strategy of new Set(relays.map(relay => relay.strategy))) {
+    const result = await esbuild.build({
+      ...browserBundle,
+      stdin: {
+        contents: `export * from './src/strategies/${strategy}.ts'\nexport {createJoinRoom, createIdentity} from './src/core/index.ts'`,
+        resolveDir: root,
+        loader: 'ts',
+      },
+      write: false,
+    })
+    bundles[`/${strategy}.js`] = result.outputFiles[0].text
+  }
+  const server = createServer((request, response) => {
+    const script = bundles[new URL(request.url, 'http://x').pathname]
+    response.writeHead(200, {'content-type': script ? 'text/javascript' : 'text/html'})
+    response.end(script ?? page)
+  })
+  await new Promise(done => server.listen(0, '127.0.0.1', done))
+  return {url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close()}
+}
+
+/** A page in a browser context of its own. */
+const openIsolated = async (browser, url) => {
+  const context = await browser.createBrowserContext()
+  const tab = await context.newPage()
+  tab.on('pageerror', error => console.error('page error:', error.message))
+  await tab.goto(url)
+  await tab.waitForFunction('window.ready === true')
+  return {tab, close: () => context.close()}
+}
+
+const waitMet = (tab, ms = meetTimeoutMs) =>
+  tab
+    .waitForFunction(() => window.met(), {timeout: ms, polling: 5})
+    .then(
+      () => true,
+      () => false,
+    )
+
+const runJoins = async (browser, url, relayUrl, name) => {
+  const runs = []
+  let failed = 0
+  for (let i = 0; i < joinRuns; i++) {
+    const pages = [await openIsolated(browser, url), await openIsolated(browser, url)]
+    const config = {appId: 'p2p-elements-bench', relayUrls: [relayUrl], relayRedundancy: 1, rtcConfig: {iceServers: []}}
+    const roomId = `bench-stages-${name}-${i}-${Math.random().toString(36).slice(2, 8)}`
+    await Promise.all(pages.map(({tab}) => tab.evaluate((c, r) => window.join(c, r), config, roomId)))
+    const met = (await Promise.all(pages.map(({tab}) => waitMet(tab)))).every(Boolean)
+    const records = await Promise.all(pages.map(({tab}) => tab.evaluate(() => window.record())))
+    if (met) {
+      const run = {}
+      for (const [key] of stages) {
+        const times = records.map(record => record[key]).filter(t => t !== undefined)
+        if (times.length) run[key] = Math.max(...times)
+      }
+      runs.push(run)
+    } else failed++
+    await Promise.all(pages.map(({tab}) => tab.evaluate(() => window.leave())))
+    await Promise.all(pages.map(page => page.close()))
+  }
+  const breakdown = {}
+  for (const [key] of stages) {
+    const times = runs.map(run => run[key]).filter(t => t !== undefined)
+    if (times.length) breakdown[key] = Math.round(median(times))
+  }
+  return {breakdown, runs: runs.length, failed, joins: runs.map(run => Math.round(run.join))}
+}
+
+const runRejoins = async (browser, url, relayUrl, name) => {
+  const pages = [await openIsolated(browser, url), await openIsolated(browser, url)]
+  const config = {appId: 'p2p-elements-bench', relayUrls: [relayUrl], relayRedundancy: 1, rtcConfig: {iceServers: []}}
+  const roomId = `bench-rejoin-${name}-${Math.random().toString(36).slice(2, 8)}`
+  const times = []
+  let missed = 0
+  let leftOpen = 0
+  try {
+    await Promise.all(pages.map(({tab}) => tab.evaluate((c, r) => window.join(c, r), config, roomId)))
+    if (!(await Promise.all(pages.map(({tab}) => waitMet(tab)))).every(Boolean)) return {error: 'first join never met'}
+    for (let round = 0; round < rejoinRounds; round++) {
+      const [mover, stayer] = round % 2 ? pages : [pages[1], pages[0]]
+      await mover.tab.evaluate(() => window.leave())
+      // The stayer sees the leave (a goodbye frame) before the mover is back.
+      await stayer.tab
+        .waitForFunction(() => window.seen.size === 0, {timeout: meetTimeoutMs, polling: 5})
+        .catch(() => {})
+      const started = await mover.tab.evaluate((c, r) => window.join(c, r), config, roomId)
+      const met = (await Promise.all([waitMet(mover.tab), waitMet(stayer.tab)])).every(Boolean)
+      if (!met) {
+        missed++
+        continue
+      }
+      const both = await Promise.all(pages.map(({tab}) => tab.evaluate(() => window.metAt)))
+      times.push(Math.max(...both) - started)
+      const open = await Promise.all(pages.map(({tab}) => tab.evaluate(() => window.connections())))
+      leftOpen = Math.max(leftOpen, ...open.map(n => n - 1))
+    }
+  } finally {
+    await Promise.all(pages.map(({tab}) => tab.evaluate(() => window.leave()).catch(() => {})))
+    await Promise.all(pages.map(page => page.close()))
+  }
+  return {
+    rounds: rejoinRounds,
+    met: times.length,
+    missed,
+    medianMs: times.length ? Math.round(median(times)) : undefined,
+    maxMs: times.length ? Math.round(Math.max(...times)) : undefined,
+    extraConnections: leftOpen,
+  }
+}
+
+export async function runJoinStagesBench() {
+  const site = await serveBundles()
+  const browser = await launch()
+  const results = {}
+  try {
+    for (const relay of relays) {
+      const server = await relay.start()
+      const url = `${site.url}?strategy=${relay.strategy}`
+      try {
+        results[relay.name] = {
+          join: await runJoins(browser, url, server.url, relay.name),
+          rejoin: await runRejoins(browser, url, server.url, relay.name),
+        }
+      } finally {
+        await server.stop()
+      }
+    }
+  } finally {
+    await browser.close()
+    site.close()
+  }
+  return results
+}
+
+export const print = results => {
+  const names = Object.keys(results)
+  console.log(
+    `join stage breakdown: ms from joinRoom, median of ${joinRuns} runs, two isolated pages joining at once, ` +
+      'iceServers [], relayRedundancy 1',
+  )
+  console.log(`  ${'stage'.padEnd(28)}${names.map(name => name.padStart(13)).join('')}`)
+  for (const [key, label] of stages)
+    console.log(
+      `  ${label.padEnd(28)}${names.map(name => String(results[name].join.breakdown[key] ?? '-').padStart(13)).join('')}`,
+    )
+  console.log(
+    `  ${'runs met / failed'.padEnd(28)}${names.map(name => `${results[name].join.runs}/${results[name].join.failed}`.padStart(13)).join('')}`,
+  )
+  console.log(`  joins (ms): ${names.map(name => `${name} [${results[name].join.joins.join(', ')}]`).join('; ')}`)
+  console.log(`rejoin: leave -> rejoin -> both sides see each other again, ${rejoinRounds} rounds, both id orders:`)
+  for (const name of names) {
+    const r = results[name].rejoin
+    if (r.error) console.log(`  ${name.padEnd(12)} ${r.error}`)
+    else
+      console.log(
+        `  ${name.padEnd(12)} median ${String(r.medianMs ?? '-').padStart(5)} ms   max ${String(r.maxMs ?? '-').padStart(5)} ms   ` +
+          `met ${r.met}/${r.rounds}${r.missed ? `, ${r.missed} never met within ${meetTimeoutMs / 1000} s` : ''}` +
+          `${r.extraConnections ? `, up to ${r.extraConnections} extra RTCPeerConnection(s) left open` : ''}`,
+      )
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) print(await runJoinStagesBench())
