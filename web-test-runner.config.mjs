@@ -31,6 +31,18 @@ const screenshotPlugin = () => ({
   },
 })
 
+// `executeServerCommand('color-scheme', {scheme: 'dark'})` makes the test page (and its
+// iframes) match `prefers-color-scheme: dark`; 'light' switches back.
+const colorSchemePlugin = () => ({
+  name: 'color-scheme',
+  async executeCommand({command, payload, session}) {
+    if (command !== 'color-scheme') return undefined
+    const page = session.browser.getPage(session.id)
+    await page.emulateMediaFeatures([{name: 'prefers-color-scheme', value: payload.scheme}])
+    return true
+  },
+})
+
 export default {
   files: process.env.WTR_FILES?.split(',') ?? ['test/**/*.test.ts'],
   rootDir: '.',
@@ -41,6 +53,7 @@ export default {
     esbuildPlugin({ts: true, target: 'es2022', tsconfig: 'tsconfig.json'}),
     serversPlugin(),
     screenshotPlugin(),
+    colorSchemePlugin(),
   ],
   browsers: [chromeLauncher({launchOptions: {executablePath, headless: true, args: chromiumArgs()}})],
   // WebRTC tests run several peers each: two files at a time suit a 2-core machine.

@@ -25,14 +25,17 @@ describe('<p2p-action>', () => {
     await until(() => b.$('p2p-room').peers.length === 1, 'peers to meet')
     const heard: Record<string, unknown[]> = {inside: [], outside: [], other: []}
     for (const id of Object.keys(heard))
-      a.$(`#${id}`).addEventListener('p2p-data', event => heard[id]!.push(event.detail))
+      a.$(`#${id}`).addEventListener('p2p-data', ({detail: {data, peerId, metadata, from}}) =>
+        heard[id]!.push({data, peerId, metadata, from: from.text}),
+      )
     await b.$('p2p-action').send({text: 'hi'}, null, {lang: 'en'})
     await b.$('p2p-action').send('second')
     await until(() => heard.inside!.length === 2 && heard.outside!.length === 2, 'both listeners')
     const from = b.$('p2p-room').selfId
     expect(heard.inside).to.deep.equal([
-      {data: {text: 'hi'}, peerId: from, metadata: {lang: 'en'}},
-      {data: 'second', peerId: from, metadata: undefined},
+      // `from` is the sender as the elements show it: no name given, so the start of its id.
+      {data: {text: 'hi'}, peerId: from, metadata: {lang: 'en'}, from: from.slice(0, 6)},
+      {data: 'second', peerId: from, metadata: undefined, from: from.slice(0, 6)},
     ])
     expect(heard.outside).to.deep.equal(heard.inside)
     expect(heard.other).to.deep.equal([])

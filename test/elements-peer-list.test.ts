@@ -15,7 +15,11 @@ describe('<p2p-peer-list>', () => {
     list.names = {[idB]: 'Bea', [a.$('p2p-room').selfId]: 'Ada'}
     const rows = () => rowsOf(list)
     await until(() => rows().length === 2 && rows().every(row => /\d+ ms/.test(row.textContent!)), 'two rows with RTTs')
-    const text = rows().map(row => row.textContent!.replace(/\s+/g, ' ').trim())
+    const text = rows().map(row =>
+      [row.querySelector('[part~=name]'), row.querySelector('[part~=rtt]')]
+        .map(part => part!.textContent!.trim())
+        .join(' '),
+    )
     expect(text.find(row => row.startsWith('Bea'))).to.match(/^Bea \d+ ms$/)
     expect(text.find(row => row.startsWith(c.$('p2p-room').selfId.slice(0, 6)))).to.match(/\d+ ms$/)
     expect(list.shadowRoot!.querySelector('[part~=self]')!.textContent).to.contain('Ada').and.contain('(you)')

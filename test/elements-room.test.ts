@@ -28,7 +28,7 @@ describe('<p2p-room>', () => {
     const join = a.seen('p2p-join')[0]!.detail
     expect(join).to.include({appId: testAppId, roomId, strategy: 'local', selfId: roomA.selfId})
     expect(join.room).to.equal(roomA.coreRoom)
-    expect(a.seen('p2p-peer-join').map(e => e.detail)).to.deep.equal([{peerId: roomB.selfId}])
+    expect(a.seen('p2p-peer-join').map(e => e.detail.peerId)).to.deep.equal([roomB.selfId])
     const event = a.seen('p2p-peer-join')[0]!
     expect(event.bubbles && event.composed).to.equal(true)
     closePeerPages(peers)
@@ -90,7 +90,7 @@ describe('<p2p-room>', () => {
     const roomA = a.$('p2p-room')
     roomA.setAttribute('room', otherRoom)
     await until(() => b.seen('p2p-peer-leave').length === 1, 'b to see a leave')
-    expect(b.seen('p2p-peer-leave')[0].detail).to.deep.equal({peerId: roomA.selfId})
+    expect(b.seen('p2p-peer-leave')[0].detail.peerId).to.equal(roomA.selfId)
     await until(() => roomA.peers.length === 1 && roomA.peers[0] === c.$('p2p-room').selfId, 'a to meet c')
     expect(a.seen('p2p-leave')[0]!.detail.roomId).to.not.equal(otherRoom)
     expect(a.seen('p2p-join').at(-1)!.detail.roomId).to.equal(otherRoom)

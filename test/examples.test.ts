@@ -107,9 +107,10 @@ describe('examples', () => {
     await untilText(receiver, '#log li', 'notes.txt')
     await until(
       () =>
-        shadow(sender, 'p2p-file-send').querySelector('[part~=sent] [data-file="notes.txt"] .pct')?.textContent ===
-        '100%',
-      'the sender seeing 100%',
+        shadow(sender, 'p2p-file-send')
+          .querySelector('[part~=sent] [data-file="notes.txt"] [part~=status]')
+          ?.textContent?.includes('✓ Sent'),
+      'the sender seeing its done state',
     )
     await screenshot('example-files')
   })
@@ -118,7 +119,7 @@ describe('examples', () => {
     pages = await openExamples(2, 'video/', uniqueRoom('video'), {strategy: 'local'}, frameStyle(860))
     await untilPeers(pages)
     const remoteVideo = (page: ExamplePage) =>
-      shadow(page, 'p2p-video-grid').querySelector<HTMLVideoElement>('figure[part="tile"] video')
+      shadow(page, 'p2p-video-grid').querySelector<HTMLVideoElement>('figure[part~=tile]:not([part~=self]) video')
     for (const page of pages)
       await until(() => {
         const video = remoteVideo(page)

@@ -6,10 +6,10 @@ import '@angular/compiler'
 import 'p2p-elements/define'
 import {Component, CUSTOM_ELEMENTS_SCHEMA, provideZonelessChangeDetection, signal} from '@angular/core'
 import {bootstrapApplication} from '@angular/platform-browser'
-import {appId, config, relayUrls, room, shortId, strategy} from '../shared/frameworks.js'
+import {appId, color, config, name, othersText, relayUrls, room, sender, strategy} from '../shared/frameworks.js'
 
-type Message = {from: string; text: string}
-type P2PEvent = CustomEvent<{peerId: string; data?: unknown}>
+type Message = {from: string; color: string; text: string}
+type P2PEvent = CustomEvent<{peerId: string; data?: unknown; from: {text: string; color: string}}>
 type ActionElement = HTMLElement & {send: (data: unknown) => void}
 
 @Component({
@@ -22,17 +22,20 @@ type ActionElement = HTMLElement & {send: (data: unknown) => void}
       [attr.strategy]="strategy"
       [attr.relay-urls]="relayUrls"
       [config]="config"
+      [attr.name]="name"
+      [attr.color]="color"
       (p2p-peer-join)="onJoin($event)"
       (p2p-peer-leave)="onLeave($event)"
     >
       <p2p-action #action name="chat" (p2p-data)="onData($event)"></p2p-action>
+      <aside class="panel people">
+        <p class="status" [attr.data-peers]="peers().length">{{ othersText(peers().length) }}</p>
+        <p2p-peer-list></p2p-peer-list>
+      </aside>
     </p2p-room>
-    <p class="status" [attr.data-peers]="peers().length">
-      {{ peers().length === 1 ? '1 peer here' : peers().length + ' peers here' }}
-    </p>
     <ul class="log">
       @for (message of messages(); track $index) {
-        <li><b [class.you]="message.from === 'you'">{{ message.from }}</b>{{ message.text }}</li>
+        <li><b class="who" [class.you]="message.from === 'you'" [style.--dot]="message.color">{{ message.from }}</b>{{ message.text }}</li>
       }
     </ul>
     <form class="row" (submit)="send($event, input, action)">
@@ -47,6 +50,9 @@ class ChatApp {
   strategy = strategy ?? null
   relayUrls = relayUrls ?? null
   config = config
+  name = name
+  color = color
+  othersText = othersText
   peers = signal<string[]>([])
   messages = signal<Message[]>([])
 
@@ -57,15 +63,15 @@ class ChatApp {
     this.peers.update(list => list.filter(id => id !== (event as P2PEvent).detail.peerId))
   }
   onData(event: Event) {
-    const {peerId, data} = (event as P2PEvent).detail
-    this.messages.update(list => [...list, {from: shortId(peerId), text: String(data)}])
+    const {detail} = event as P2PEvent
+    this.messages.update(list => [...list, {...sender(detail), text: String(detail.data)}])
   }
   // Template references (#input, #action) hand the elements straight to the handler.
   send(event: Event, input: HTMLInputElement, action: ActionElement) {
     event.preventDefault()
     if (!input.value) return
     action.send(input.value)
-    this.messages.update(list => [...list, {from: 'you', text: input.value}])
+    this.messages.update(list => [...list, {from: 'you', color, text: input.value}])
     input.value = ''
   }
 }

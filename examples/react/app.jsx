@@ -4,7 +4,7 @@
 import 'p2p-elements/define'
 import {useRef, useState} from 'react'
 import {createRoot} from 'react-dom/client'
-import {appId, config, relayUrls, room, shortId, strategy} from '../shared/frameworks.js'
+import {appId, color, config, name, othersText, relayUrls, room, sender, strategy} from '../shared/frameworks.js'
 
 function Chat() {
   const action = useRef(null)
@@ -16,7 +16,7 @@ function Chat() {
     event.preventDefault()
     if (!draft) return
     action.current.send(draft)
-    setMessages(list => [...list, {from: 'you', text: draft}])
+    setMessages(list => [...list, {from: 'you', color, text: draft}])
     setDraft('')
   }
 
@@ -28,25 +28,30 @@ function Chat() {
         strategy={strategy}
         relay-urls={relayUrls}
         config={config}
+        name={name}
+        color={color}
         onp2p-peer-join={e => setPeers(list => [...list, e.detail.peerId])}
         onp2p-peer-leave={e => setPeers(list => list.filter(id => id !== e.detail.peerId))}
       >
         <p2p-action
           ref={action}
           name="chat"
-          onp2p-data={e =>
-            setMessages(list => [...list, {from: shortId(e.detail.peerId), text: String(e.detail.data)}])
-          }
+          onp2p-data={e => setMessages(list => [...list, {...sender(e.detail), text: String(e.detail.data)}])}
         />
+        <aside className="panel people">
+          <p className="status" data-peers={peers.length}>
+            {othersText(peers.length)}
+          </p>
+          <p2p-peer-list />
+        </aside>
       </p2p-room>
-      <p className="status" data-peers={peers.length}>
-        {peers.length === 1 ? '1 peer here' : `${peers.length} peers here`}
-      </p>
       <ul className="log">
         {messages.map((message, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: the log only grows, so an index names one message
           <li key={i}>
-            <b className={message.from === 'you' ? 'you' : ''}>{message.from}</b>
+            <b className={message.from === 'you' ? 'who you' : 'who'} style={{'--dot': message.color}}>
+              {message.from}
+            </b>
             {message.text}
           </li>
         ))}

@@ -1,5 +1,6 @@
 // What the four framework examples share, so they are the same app in four frameworks and
 // their tabs meet in one room: open the React example beside the Vue one and they chat.
+import {identity, othersText} from './people.js'
 import {roomSettings} from './room-settings.js'
 
 const settings = roomSettings()
@@ -17,5 +18,11 @@ export const relayUrls = settings.relayUrls?.join(' ')
  */
 export const config = {password: 'framework-examples'}
 
-/** A short label for a peer id in the message list. */
-export const shortId = peerId => peerId.slice(0, 6)
+/** This tab's name and colour, bound to <p2p-room name color>: the others see them (presence). */
+export const {name, color} = identity()
+
+/** Who else is here, in the same words as the plain pages: "1 other tab here." */
+export {othersText}
+
+/** A message's sender as the elements show it: the event's `from` label (name, "(you)", fingerprint). */
+export const sender = detail => ({from: detail.from.text, color: detail.from.color})

@@ -1,5 +1,6 @@
 export {createJoinRoom, defaults, defaultIceServers, roomTopicOf} from './room.js'
 export {selfId} from './ids.js'
+export {maxPresenceBytes} from './presence.js'
 export {createIdentity, exportIdentity, importIdentity} from './identity.js'
 export {
   parseEnvelope,

@@ -10,6 +10,7 @@ import {takeIdentity} from './ids.js'
 import {createMedia} from './media.js'
 import {Peer} from './peer.js'
 import {maxCredentialsLength, startSignaling} from './signaling.js'
+import {createPresence, presenceActionId} from './presence.js'
 import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
 import type {Signaling, Strategy} from './strategy.js'
@@ -180,6 +181,7 @@ const createRoom = <C extends BaseRoomConfig>(
       if (peer.isClosed || left) return
       joined.add(peer)
       peer.everOpened = true
+      presence.peerJoin(peer.id)
       callSafely(() => on.peerJoin(peer.id))
     },
     fail: (peer, message) => {
@@ -226,6 +228,7 @@ const createRoom = <C extends BaseRoomConfig>(
   })
   const actions = createActions(transfers, resolveTargets)
   const kinds = createStreamKinds(() => self)
+  const presence = createPresence({action: actions.makeAction(presenceActionId), problem: report})
   const media = createMedia({
     stream: (stream, peerId, meta) =>
       kinds.deliver(stream, peerId, meta) || callSafely(() => on.peerStream(stream, peerId, meta)),
@@ -262,6 +265,7 @@ const createRoom = <C extends BaseRoomConfig>(
     )
     transfers.dropPeer(peer.id, error)
     media.dropPeer(peer.id)
+    presence.dropPeer(peer.id)
     for (const [id, ping] of pings) if (ping.peerId === peer.id) pings.delete(id), ping.reject(error)
     if (!left) callSafely(() => on.peerLeave(peer.id))
   }
@@ -362,6 +366,7 @@ const createRoom = <C extends BaseRoomConfig>(
     forget()
     taken.release()
     clearInterval(keepaliveTimer)
+    presence.stop()
     removeEventListener?.('pagehide', onPageHide)
     // Goodbyes go out synchronously: on pagehide nothing after the first await may run.
     const open = openPeers()
@@ -430,6 +435,9 @@ const createRoom = <C extends BaseRoomConfig>(
     onPeerStream: callback => void (on.peerStream = callback),
     onPeerTrack: callback => void (on.peerTrack = callback),
     onError: callback => void (on.error = callback),
+    setPresence: presence.setPresence,
+    onPresence: presence.onPresence,
+    getPresence: peerId => presence.getPresence(peerId, selfId()),
   }
   return self
 }

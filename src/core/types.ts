@@ -1,4 +1,7 @@
 import type {P2PError, P2PErrorCode} from './errors.js'
+import type {Presence} from './presence.js'
+
+export type {Presence} from './presence.js'
 import type {Identity} from './identity.js'
 
 export type {Identity, IdentityAlgorithm, IdentityJSON} from './identity.js'
@@ -158,6 +161,16 @@ export type Room = {
   ) => void
   /** Problems that do not end the room: malformed or oversized messages from a peer, relay failures. */
   onError: (callback: (error: P2PError) => void) => void
+  /**
+   * Says who this peer is, for display: a small JSON object (at most 1 KiB), e.g.
+   * `{name: 'Ada', color: '#2563eb'}`, sent to every peer now and to each newcomer. Throws a
+   * P2PError ('too-large', 'invalid-config') for state it cannot send. Replaces the previous state.
+   */
+  setPresence: (state: Presence) => void
+  /** A peer's presence arrived or changed (latest callback wins). Untrusted: show it, never trust it. */
+  onPresence: (callback: (state: Presence, peerId: PeerId) => void) => void
+  /** What a peer (or this page, given `selfId`) last said about itself, if anything. */
+  getPresence: (peerId: PeerId) => Presence | undefined
 }
 
 export type JoinRoom<C extends BaseRoomConfig = BaseRoomConfig> = (

@@ -4,19 +4,31 @@
  * Every event is a `CustomEvent` that bubbles and crosses shadow roots (`composed`).
  */
 import {errorMessage} from '../core/errors.js'
-import type {JoinError, Metadata, PeerId, Room} from '../core/types.js'
+import type {JoinError, Metadata, PeerId, Presence, Room} from '../core/types.js'
+import type {PeerLabel} from './format.js'
+
+export type {PeerLabel} from './format.js'
 import type {EventName} from './names.js'
 
 export type JoinDetail = {appId: string; roomId: string; strategy: string; selfId: PeerId; room: Room}
 export type LeaveDetail = {appId: string; roomId: string; strategy: string}
-export type PeerDetail = {peerId: PeerId}
+/** `from` is the peer as the elements show it (name, colour, "(you)"); see `P2PRoom.describe`. */
+export type PeerDetail = {peerId: PeerId; from: PeerLabel}
 export type StreamDetail = {stream: MediaStream; peerId: PeerId; metadata?: Metadata}
 export type TrackDetail = {track: MediaStreamTrack; stream: MediaStream; peerId: PeerId; metadata?: Metadata}
 export type JoinErrorDetail = JoinError
 /** `code` is the P2PError code when there is one ('strategy', 'too-large', 'peer-left', ...). */
 export type ErrorDetail = {error: Error; message: string; code?: string; peerId?: PeerId}
-export type DataDetail<T = unknown> = {data: T; peerId: PeerId; metadata?: Metadata}
-export type ProgressDetail = {fraction: number; peerId: PeerId; metadata?: Metadata; direction: 'send' | 'receive'}
+export type DataDetail<T = unknown> = {data: T; peerId: PeerId; metadata?: Metadata; from: PeerLabel}
+export type ProgressDetail = {
+  fraction: number
+  peerId: PeerId
+  metadata?: Metadata
+  direction: 'send' | 'receive'
+  from: PeerLabel
+}
+/** A peer's presence (or this page's own, `from.self`): what it said, and how it is shown now. */
+export type PresenceDetail = {peerId: PeerId; presence: Presence; previous?: Presence; from: PeerLabel}
 /** What a file transfer carries besides its bytes. */
 export type FileMeta = {id: string; name: string; type: string; size: number; lastModified: number}
 export type FileProgressDetail = {file: FileMeta; peerId: PeerId; fraction: number; direction: 'send' | 'receive'}
@@ -39,6 +51,7 @@ export type P2PEventMap = {
   'p2p-file-received': CustomEvent<FileReceivedDetail>
   'p2p-file-error': CustomEvent<FileErrorDetail>
   'p2p-media-error': CustomEvent<MediaErrorDetail>
+  'p2p-presence': CustomEvent<PresenceDetail>
 }
 
 // Every event name in names.ts has a detail type here, and nothing else does.

@@ -5,7 +5,7 @@
  * once per core room, here, and hand every call to each listener of that room; an action's
  * callbacks are registered once per name, the same way.
  */
-import type {BaseRoomConfig, JoinError, JoinRoom, Metadata, PeerId, Room} from '../core/types.js'
+import type {BaseRoomConfig, JoinError, JoinRoom, Metadata, PeerId, Presence, Room} from '../core/types.js'
 
 /** What one listener hears of a core room. Every callback is optional. */
 export type RoomListener = {
@@ -16,6 +16,8 @@ export type RoomListener = {
   /** A problem the core room reports, or an action name it refused. */
   error?: (error: unknown) => void
   joinError?: (details: JoinError) => void
+  /** A peer's presence arrived or changed. */
+  presence?: (state: Presence, peerId: PeerId) => void
   /** A message on an action bound with `bindAction`. */
   data?: (action: string, data: unknown, peerId: PeerId, metadata?: Metadata) => void
   /** Progress of a message arriving on an action bound with `bindAction`. */
@@ -49,6 +51,7 @@ const registerCallbacks = (room: Room) => {
   room.onPeerStream((stream, peerId, metadata) => each(room, l => l.stream?.(stream, peerId, metadata)))
   room.onPeerTrack((track, stream, peerId, metadata) => each(room, l => l.track?.(track, stream, peerId, metadata)))
   room.onError(error => each(room, l => l.error?.(error)))
+  room.onPresence?.((state, peerId) => each(room, l => l.presence?.(state, peerId)))
 }
 
 const fanOutOf = (room: Room): FanOut => {

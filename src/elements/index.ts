@@ -18,3 +18,5 @@ export {
   type StrategyModule,
 } from './strategies.js'
 export type * from './events.js'
+export {describePeer, formatBytes, formatSpeed, formatDuration, type PeerLabel} from './format.js'
+export {gridLayout, type GridLayout} from './video-layout.js'

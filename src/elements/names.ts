@@ -30,6 +30,8 @@ export const events = {
   fileReceived: 'p2p-file-received',
   fileError: 'p2p-file-error',
   mediaError: 'p2p-media-error',
+  /** A peer's presence (name, colour...) arrived or changed, or this page's own did. */
+  presence: 'p2p-presence',
 } as const
 export type EventName = (typeof events)[keyof typeof events]
 
@@ -48,6 +50,8 @@ export const attributes = {
   maxMessageSize: 'max-message-size',
   joined: 'joined',
   name: 'name',
+  color: 'color',
+  avatar: 'avatar',
   accept: 'accept',
   multiple: 'multiple',
   maxSize: 'max-size',
@@ -56,5 +60,8 @@ export const attributes = {
   video: 'video',
   showSelf: 'show-self',
   mirrorSelf: 'mirror-self',
+  speaking: 'speaking',
+  pinned: 'pinned',
+  avatars: 'avatars',
 } as const
 export type AttributeName = (typeof attributes)[keyof typeof attributes]

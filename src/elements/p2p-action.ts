@@ -15,7 +15,7 @@ import {RoomMember} from './room-member.js'
  * @summary Send and receive messages of one kind between the peers of a room.
  * @tag p2p-action
  *
- * @fires {CustomEvent<DataDetail>} p2p-data - A message arrived: `{data, peerId, metadata}`. Binary arrives as an ArrayBuffer.
+ * @fires {CustomEvent<DataDetail>} p2p-data - A message arrived: `{data, peerId, metadata, from}`; `from` is the sender as the elements show it (`from.display`, `from.color`). Binary arrives as an ArrayBuffer.
  * @fires {CustomEvent<ProgressDetail>} p2p-progress - Progress of a message in either direction: `{fraction, peerId, metadata, direction}` with direction 'send' or 'receive'.
  * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it (code `no-room`), or a send failed (the send promise also rejects).
  */
@@ -44,7 +44,7 @@ export class P2PAction extends RoomMember {
           'p2p-action: set its name attribute before sending (the same name on every peer)',
         )
       await room.sendAction(this.name, data, targets, metadata, (fraction, peerId) =>
-        fire(this, events.progress, {fraction, peerId, metadata, direction: 'send'}),
+        fire(this, events.progress, {fraction, peerId, metadata, direction: 'send', from: room.describe(peerId)}),
       )
     } catch (error) {
       fire(this, events.error, errorDetail(error))
@@ -70,9 +70,9 @@ export class P2PAction extends RoomMember {
     this.#unsubscribe = undefined
     if (!room || !this.name) return
     this.#unsubscribe = room.subscribeAction(this.name, {
-      data: (data, peerId, metadata) => fire(this, events.data, {data, peerId, metadata}),
+      data: (data, peerId, metadata) => fire(this, events.data, {data, peerId, metadata, from: room.describe(peerId)}),
       progress: (fraction, peerId, metadata) =>
-        fire(this, events.progress, {fraction, peerId, metadata, direction: 'receive'}),
+        fire(this, events.progress, {fraction, peerId, metadata, direction: 'receive', from: room.describe(peerId)}),
     })
   }
 }

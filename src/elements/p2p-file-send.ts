@@ -4,7 +4,7 @@ import {P2PError, type P2PErrorCode, errorMessage} from '../core/errors.js'
 import {randomId} from '../core/ids.js'
 import type {PeerId} from '../core/types.js'
 import {errorDetail, fire, type FileMeta} from './events.js'
-import {formatBytes, percent} from './format.js'
+import {formatBytes, formatDuration, formatSpeed, percent} from './format.js'
 import {events} from './names.js'
 import type {P2PRoom} from './p2p-room.js'
 import {property} from './property.js'
@@ -16,8 +16,44 @@ const defaultActionName = 'file'
 /** Longest file name kept from a peer; longer ones are cut (names come from other people). */
 const maxNameLength = 200
 
-type Outgoing = {meta: FileMeta; progress: Record<PeerId, number>; failed: Record<PeerId, string>}
-type Incoming = {meta: FileMeta; peerId: PeerId; fraction: number; file?: File; url?: string; failed?: string}
+type Outgoing = {
+  meta: FileMeta
+  progress: Record<PeerId, number>
+  failed: Record<PeerId, string>
+  done: Record<PeerId, boolean>
+  rates: Record<PeerId, Rate>
+}
+type Incoming = {
+  meta: FileMeta
+  peerId: PeerId
+  fraction: number
+  file?: File
+  url?: string
+  failed?: string
+  rate: Rate
+}
+
+/** Seconds of recent progress the speed is measured over: long enough to be steady, short enough to follow changes. */
+const speedWindowMs = 3_000
+/** Speed and time left show once a transfer has run this long (before, the figure would be noise). */
+const speedAfterMs = 500
+
+/** Recent (time, fraction) samples of one transfer to one peer, for its speed and time left. */
+type Rate = {samples: [number, number][]; started: number; finished?: number}
+const newRate = (): Rate => ({samples: [], started: performance.now()})
+const sample = (rate: Rate, fraction: number) => {
+  const now = performance.now()
+  rate.samples.push([now, fraction])
+  while (rate.samples.length > 2 && now - rate.samples[0]![0] > speedWindowMs) rate.samples.shift()
+  if (fraction >= 1) rate.finished ??= now
+}
+/** Bytes per second over the recent samples, or undefined while there is too little to tell. */
+const speedOf = (rate: Rate, size: number) => {
+  const first = rate.samples[0]
+  const last = rate.samples.at(-1)
+  if (!first || !last || last[0] - rate.started < speedAfterMs || last[0] === first[0]) return undefined
+  return ((last[1] - first[1]) * size * 1000) / (last[0] - first[0])
+}
 
 /** A peer's file description, checked: it comes from someone else's page. */
 const readMeta = (value: unknown): FileMeta | undefined => {
@@ -55,7 +91,10 @@ const readMeta = (value: unknown): FileMeta | undefined => {
  * @csspart file - One file row in either list.
  * @csspart file-name - A file's name.
  * @csspart file-size - A file's size.
+ * @csspart transfer - One transfer to or from one peer (who, bar, status); also `done` once finished.
+ * @csspart done - A finished transfer.
  * @csspart progress - A `<progress>` bar (one per file and peer).
+ * @csspart status - A transfer's status: "42% · 3.1 MiB/s · 6 s left", "✓ Sent · 12 MiB/s", or why it failed.
  * @csspart download - The download link of a received file.
  *
  * @cssprop [--p2p-font=inherit] - Font of every p2p element.
@@ -66,7 +105,8 @@ const readMeta = (value: unknown): FileMeta | undefined => {
  * @cssprop [--p2p-surface=transparent] - Background of the drop zone.
  * @cssprop [--p2p-border=#d1d5db] - Border color.
  * @cssprop [--p2p-radius=8px] - Corner radius of the drop zone and buttons.
- * @cssprop [--p2p-error=#dc2626] - Color of problem messages.
+ * @cssprop [--p2p-error=light-dark(#b91c1c, #fca5a5)] - Color of problem messages.
+ * @cssprop [--p2p-success=light-dark(#15803d, #86efac)] - Color of finished transfers.
  * @cssprop [--p2p-gap=0.5rem] - Space between items.
  */
 export class P2PFileSend extends RoomView {
@@ -154,12 +194,31 @@ export class P2PFileSend extends RoomView {
     .bar {
       grid-column: 1 / -1;
       display: grid;
-      grid-template-columns: 6em minmax(0, 1fr) 3.5em;
+      grid-template-columns: minmax(5em, 9em) minmax(4em, 1fr) minmax(7em, auto);
       gap: ${tokens.gap};
       align-items: center;
     }
+    .peer {
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+    }
+    .dot {
+      display: inline-block;
+      width: 0.6em;
+      height: 0.6em;
+      border-radius: 50%;
+      margin-right: 0.35em;
+    }
     .pct {
       text-align: right;
+      white-space: nowrap;
+    }
+    .done .pct {
+      color: ${tokens.success};
+    }
+    .done progress {
+      accent-color: ${tokens.success};
     }
     .failed {
       color: ${tokens.error};
@@ -289,10 +348,18 @@ export class P2PFileSend extends RoomView {
 
   async #send(room: P2PRoom, file: File, targets: PeerId[]) {
     const meta = this.#metaOf(file)
-    const row: Outgoing = {meta, progress: Object.fromEntries(targets.map(id => [id, 0])), failed: {}}
+    const row: Outgoing = {
+      meta,
+      progress: Object.fromEntries(targets.map(id => [id, 0])),
+      failed: {},
+      done: {},
+      rates: Object.fromEntries(targets.map(id => [id, newRate()])),
+    }
     this.outgoing = [row, ...this.outgoing]
+    // The core reports what the receiver acknowledged (every 16 chunks, about 1 MiB, and at the end).
     const progress = (fraction: number, peerId: PeerId) => {
       row.progress[peerId] = fraction
+      sample(row.rates[peerId]!, fraction)
       this.requestUpdate()
       fire(this, events.fileProgress, {file: meta, peerId, fraction, direction: 'send'})
     }
@@ -308,7 +375,10 @@ export class P2PFileSend extends RoomView {
     await Promise.all(
       targets.map(peerId =>
         room.sendAction(this.name, bytes, peerId, meta, progress).then(
-          () => progress(1, peerId),
+          () => {
+            row.done[peerId] = true
+            progress(1, peerId)
+          },
           error => {
             const {message, code} = errorDetail(error)
             row.failed[peerId] =
@@ -333,7 +403,9 @@ export class P2PFileSend extends RoomView {
       progress: (fraction, peerId, metadata) => {
         const meta = readMeta(metadata)
         if (!meta) return
-        this.#incoming(meta, peerId).fraction = fraction
+        const row = this.#incoming(meta, peerId)
+        row.fraction = fraction
+        sample(row.rate, fraction)
         this.requestUpdate()
         fire(this, events.fileProgress, {file: meta, peerId, fraction, direction: 'receive'})
       },
@@ -343,6 +415,7 @@ export class P2PFileSend extends RoomView {
         const row = this.#incoming(meta, peerId)
         const file = new File([data], meta.name, {type: meta.type, lastModified: meta.lastModified})
         Object.assign(row, {fraction: 1, file, url: URL.createObjectURL(file)})
+        sample(row.rate, 1)
         this.requestUpdate()
         fire(this, events.fileReceived, {file, peerId})
         if (this.autoDownload) this.#download(row)
@@ -353,7 +426,7 @@ export class P2PFileSend extends RoomView {
   #incoming(meta: FileMeta, peerId: PeerId): Incoming {
     const found = this.incoming.find(row => row.peerId === peerId && row.meta.id === meta.id)
     if (found) return found
-    const row: Incoming = {meta, peerId, fraction: 0}
+    const row: Incoming = {meta, peerId, fraction: 0, rate: newRate()}
     this.incoming = [row, ...this.incoming]
     return row
   }
@@ -384,11 +457,36 @@ export class P2PFileSend extends RoomView {
     this.over = true
   }
 
-  #bar(label: string, fraction: number, failed?: string) {
-    return html`<div class="bar">
-      <span class="peer" title=${label}>${label}</span>
+  /**
+   * One transfer to or from one peer: who, a bar, and what it means now: "42% · 3.1 MiB/s ·
+   * 6 s left" while it moves, "Sent"/"Received" with the average speed when done, or why it failed.
+   */
+  #bar(
+    peerId: PeerId,
+    direction: 'to' | 'from',
+    fraction: number,
+    size: number,
+    rate: Rate,
+    done: boolean,
+    failed?: string,
+  ) {
+    const who = this.describe(peerId)
+    const label = `${direction} ${who.display}`
+    let status: string
+    if (failed) status = failed
+    else if (done) {
+      const seconds = ((rate.finished ?? performance.now()) - rate.started) / 1000
+      status = `${direction === 'to' ? 'Sent' : 'Received'}${seconds > 0.05 ? ` · ${formatSpeed(size / seconds)}` : ''}`
+    } else {
+      const speed = speedOf(rate, size)
+      status = percent(fraction)
+      if (speed && speed > 0)
+        status += ` · ${formatSpeed(speed)} · ${formatDuration(((1 - fraction) * size) / speed)} left`
+    }
+    return html`<div class="bar ${done ? 'done' : ''}" part=${done ? 'transfer done' : 'transfer'} data-peer=${peerId}>
+      <span class="peer" title=${label}><span class="dot" style=${`background:${who.color}`}></span>${label}</span>
       <progress part="progress" max="1" .value=${fraction} aria-label=${`${label}: ${percent(fraction)}`}></progress>
-      <span class="pct ${failed ? 'failed' : ''}">${failed ?? percent(fraction)}</span>
+      <span part="status" class="pct ${failed ? 'failed' : ''}" aria-live=${done ? 'polite' : 'off'}>${done ? html`<span aria-hidden="true">✓ </span>` : nothing}${status}</span>
     </div>`
   }
 
@@ -422,10 +520,12 @@ export class P2PFileSend extends RoomView {
           ? html`<h3>Sent</h3>
             <ul part="sent">
               ${this.outgoing.map(
-                ({meta, progress, failed}) => html`<li part="file" data-file=${meta.name}>
+                ({meta, progress, failed, done, rates}) => html`<li part="file" data-file=${meta.name}>
                   <span part="file-name" title=${meta.name}>${meta.name}</span>
                   <span part="file-size">${formatBytes(meta.size)}</span>
-                  ${Object.entries(progress).map(([peerId, fraction]) => this.#bar(`to ${this.label(peerId)}`, fraction, failed[peerId]))}
+                  ${Object.entries(progress).map(([peerId, fraction]) =>
+                    this.#bar(peerId, 'to', fraction, meta.size, rates[peerId]!, !!done[peerId], failed[peerId]),
+                  )}
                 </li>`,
               )}
             </ul>`
@@ -436,14 +536,14 @@ export class P2PFileSend extends RoomView {
           ? html`<h3>Received</h3>
             <ul part="received">
               ${this.incoming.map(
-                ({meta, peerId, fraction, url, failed}) => html`<li part="file" data-file=${meta.name}>
+                ({meta, peerId, fraction, url, failed, file, rate}) => html`<li part="file" data-file=${meta.name}>
                   <span part="file-name" title=${meta.name}>${meta.name}</span>
                   ${
                     url
                       ? html`<a part="download" href=${url} download=${meta.name}>Download ${formatBytes(meta.size)}</a>`
                       : html`<span part="file-size">${formatBytes(meta.size)}</span>`
                   }
-                  ${this.#bar(`from ${this.label(peerId)}`, fraction, failed)}
+                  ${this.#bar(peerId, 'from', fraction, meta.size, rate, !!file, failed)}
                 </li>`,
               )}
             </ul>`

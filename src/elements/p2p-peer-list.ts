@@ -23,13 +23,15 @@ const fairRttMs = 300
  * @csspart list - The `<ul>` of peers.
  * @csspart peer - One `<li>` per peer (also this page's, which has part `peer self`).
  * @csspart self - This page's own `<li>`.
- * @csspart name - A peer's name (or short id).
+ * @csspart avatar - A peer's initials on its colour.
+ * @csspart name - A peer's name (with a fingerprint where two share it), or its short id.
+ * @csspart you - The "(you)" after this page's own name.
  * @csspart rtt - A peer's round-trip time, e.g. "23 ms".
  * @csspart empty - The message shown when no one else is here.
  *
  * @cssprop [--p2p-font=inherit] - Font of every p2p element.
  * @cssprop [--p2p-text=inherit] - Text color.
- * @cssprop [--p2p-muted=#6b7280] - Color of secondary text (ids, round-trip times).
+ * @cssprop [--p2p-muted=light-dark(#4b5563, #9ca3af)] - Color of secondary text (ids, round-trip times).
  * @cssprop [--p2p-good=#16a34a] - Dot color of a peer with a round trip under 100 ms.
  * @cssprop [--p2p-fair=#d97706] - Dot color of a peer under 300 ms.
  * @cssprop [--p2p-poor=#dc2626] - Dot color of a slower peer.
@@ -54,7 +56,25 @@ export class P2PPeerList extends RoomView {
       align-items: center;
       gap: ${tokens.gap};
     }
+    .face {
+      display: inline-grid;
+      place-items: center;
+      flex: none;
+      width: 1.9em;
+      height: 1.9em;
+      border-radius: 50%;
+      font-size: 0.8em;
+      font-weight: 600;
+    }
+    [part~='name'] {
+      overflow: hidden;
+      text-overflow: ellipsis;
+      white-space: nowrap;
+      min-width: 0;
+    }
     .dot {
+      display: inline-block;
+      margin-right: 0.35em;
       width: 0.6em;
       height: 0.6em;
       border-radius: 50%;
@@ -62,13 +82,13 @@ export class P2PPeerList extends RoomView {
       flex: none;
     }
     .good {
-      background: var(--p2p-good, #16a34a);
+      background: ${tokens.good};
     }
     .fair {
-      background: var(--p2p-fair, #d97706);
+      background: ${tokens.fair};
     }
     .poor {
-      background: var(--p2p-poor, #dc2626);
+      background: ${tokens.poor};
     }
     [part~='rtt'],
     .you,
@@ -126,23 +146,32 @@ export class P2PPeerList extends RoomView {
   override render() {
     const room = this.roomElement
     if (!room) return nothing
-    const label = (peerId: PeerId) => this.label(peerId)
+    const face = (peerId: PeerId) => {
+      const who = this.describe(peerId)
+      return html`<span part="avatar" class="face" style=${`background:${who.color};color:${who.ink}`} aria-hidden="true"
+          >${who.initials}</span
+        ><span part="name" title=${who.name || peerId}>${who.text}</span>`
+    }
     const quality = (ms: number | undefined) =>
       ms === undefined ? '' : ms < goodRttMs ? 'good' : ms < fairRttMs ? 'fair' : 'poor'
     return html`<ul part="list" aria-label="people in this room">
-      <li part="peer self" title=${room.selfId}>
-        <span class="dot good" aria-hidden="true"></span>
-        <span part="name">${label(room.selfId)}</span><span class="you">(you)</span>
+      <li part="peer self" data-self=${room.selfId}>
+        ${face(room.selfId)}<span part="you" class="you">(you)</span>
       </li>
       ${room.peers.map(peerId => {
         const ms = this.rtts[peerId]
-        return html`<li part="peer" title=${peerId} data-peer=${peerId}>
-          <span class="dot ${quality(ms)}" aria-hidden="true"></span>
-          <span part="name">${label(peerId)}</span>
-          <span part="rtt" aria-label="round-trip time">${ms === undefined ? '…' : `${Math.round(ms)} ms`}</span>
+        return html`<li part="peer" data-peer=${peerId}>
+          ${face(peerId)}
+          <span part="rtt" aria-label="round-trip time"
+            ><span class="dot ${quality(ms)}" aria-hidden="true"></span>${ms === undefined ? '…' : `${Math.round(ms)} ms`}</span
+          >
         </li>`
       })}
-      ${room.peers.length ? nothing : html`<li part="empty">${room.joined ? 'No one else is here yet' : 'Joining…'}</li>`}
+      ${
+        room.peers.length
+          ? nothing
+          : html`<li part="empty">${room.joined ? 'No one else is here yet: open this page in another tab, or share its address.' : 'Joining…'}</li>`
+      }
     </ul>`
   }
 }

@@ -1,9 +1,10 @@
 import {LitElement, css, html} from 'lit'
 import {P2PError, type P2PErrorCode, errorMessage} from '../core/errors.js'
 import {selfId as pageId} from '../core/ids.js'
-import type {BaseRoomConfig, DataPayload, Metadata, PeerId, Room, TargetPeers} from '../core/types.js'
+import type {BaseRoomConfig, DataPayload, Metadata, PeerId, Presence, Room, TargetPeers} from '../core/types.js'
 import {errorDetail, fire} from './events.js'
 import {type RoomListener, type Subscription, joinShared} from './fan-out.js'
+import {type PeerLabel, describePeer} from './format.js'
 import {events} from './names.js'
 import {property} from './property.js'
 import {type StrategyModule, defaultStrategy, isStrategyName, loadStrategy} from './strategies.js'
@@ -66,6 +67,7 @@ const joinKeys: PropertyKey[] = [
  * @fires {CustomEvent<StreamDetail>} p2p-stream - A peer sent a media stream: `{stream, peerId, metadata}`.
  * @fires {CustomEvent<TrackDetail>} p2p-track - A peer sent a media track: `{track, stream, peerId, metadata}`.
  * @fires {CustomEvent<JoinErrorDetail>} p2p-join-error - A peer could not be joined (e.g. wrong password): `{appId, roomId, peerId, error}`.
+ * @fires {CustomEvent<PresenceDetail>} p2p-presence - A peer's presence arrived or changed, or this page's own did: `{peerId, presence, previous?, from}`.
  * @fires {CustomEvent<PeerVerifyDetail>} p2p-peer-verify - A peer asks to join, before it connects: `{peerId, credentials}`; `preventDefault()` refuses it (it gets a `rejected` join error).
  * @fires {CustomEvent<ErrorDetail>} p2p-error - Unknown strategy, a strategy that failed to load, bad config, malformed or oversized messages: `{error, message, code?, peerId?}`.
  */
@@ -100,6 +102,17 @@ export class P2PRoom extends LitElement {
    */
   @property({attribute: false}) config?: Partial<BaseRoomConfig> & Record<string, unknown>
 
+  /** Your name, shown to the others (sent as presence; not unique, not verified). */
+  @property({attribute: 'name', reflect: true}) name?: string
+  /** Your colour for tiles, dots and cursors, as `#rgb` or `#rrggbb` (sent as presence). */
+  @property({attribute: 'color', reflect: true}) color?: string
+  /** An https: image URL for your camera-off tile (sent as presence). */
+  @property({attribute: 'avatar', reflect: true}) avatar?: string
+  /**
+   * Anything else about you the others may show (JSON, at most 1 KiB with the rest), sent to
+   * every peer: the `name`, `color` and `avatar` attributes win over the same fields here.
+   */
+  @property({attribute: false}) presence: Presence = {}
   /**
    * The gate (`config.verify`): `(peerId, credentials) => boolean | Promise<boolean>`, asked
    * before each peer may connect; then `p2p-peer-verify` fires, and cancelling it refuses too.
@@ -148,6 +161,61 @@ export class P2PRoom extends LitElement {
   #waiters: Waiter[] = []
   #actions = new Map<string, Set<ActionListener>>()
   #streams = new Map<PeerId, MediaStream[]>()
+  #presences = new Map<PeerId, Presence>()
+  /** Presence fields the child elements add (e.g. the video grid's microphone and camera state). */
+  #extra: Presence = {}
+  #sentPresence = ''
+
+  /** What each connected peer says about itself (name, colour...), by peer id. Untrusted: for display. Read-only. */
+  get presences(): ReadonlyMap<PeerId, Presence> {
+    return this.#presences
+  }
+
+  /** This page's presence as sent: `presence`, with `name`, `color`, `avatar` and the elements' fields. Read-only. */
+  get ownPresence(): Presence {
+    const fromAttributes = Object.fromEntries(
+      Object.entries({name: this.name, color: this.color, avatar: this.avatar}).filter(([, v]) => v),
+    )
+    return {...this.presence, ...fromAttributes, ...this.#extra}
+  }
+
+  /**
+   * How a peer (or this page) is shown, the same in every element: its name escaped and
+   * capped, with a fingerprint where two peers share a name, "(you)" for this page, its
+   * colour and initials. `name` overrides the name it gave (the elements' `names` property).
+   */
+  describe(peerId: PeerId, name?: string): PeerLabel {
+    const selfId = this.selfId
+    const self = peerId === selfId
+    const presence = self ? this.ownPresence : this.#presences.get(peerId)
+    const others: [PeerId, Presence | undefined][] = [...this.#presences, [selfId, this.ownPresence]]
+    return describePeer(peerId, presence, self, others, name)
+  }
+
+  /** For the child elements: sets (or, with undefined, removes) one field of this page's presence. */
+  setPresenceField(key: string, value: unknown) {
+    const extra = {...this.#extra}
+    if (value === undefined) delete extra[key]
+    else extra[key] = value
+    this.#extra = extra
+    this.#sendPresence()
+  }
+
+  /** Sends this page's presence when it changed; an invalid one is reported as p2p-error. */
+  #sendPresence() {
+    const room = this.coreRoom
+    const state = this.ownPresence
+    const json = JSON.stringify(state)
+    if (!room || json === this.#sentPresence) return
+    const previous = this.#sentPresence ? (JSON.parse(this.#sentPresence) as Presence) : undefined
+    try {
+      room.setPresence(state)
+    } catch (error) {
+      return void fire(this, events.error, errorDetail(error))
+    }
+    this.#sentPresence = json
+    fire(this, events.presence, {peerId: this.selfId, presence: state, previous, from: this.describe(this.selfId)})
+  }
 
   override connectedCallback() {
     super.connectedCallback()
@@ -162,6 +230,7 @@ export class P2PRoom extends LitElement {
 
   protected override updated(changed: Map<PropertyKey, unknown>) {
     if (joinKeys.some(key => changed.has(key))) this.#scheduleSync()
+    if (['name', 'color', 'avatar', 'presence'].some(key => changed.has(key))) this.#sendPresence()
   }
 
   override render() {
@@ -278,7 +347,13 @@ export class P2PRoom extends LitElement {
     const {coreRoom} = subscription
     this.#joined = {key, config: this.config, subscription, appId: config.appId, roomId, strategy}
     this.peers = Object.keys(coreRoom.getPeers())
+    for (const peerId of this.peers) {
+      const state = coreRoom.getPresence(peerId)
+      if (state) this.#presences.set(peerId, state)
+    }
     this.joined = true
+    this.#sentPresence = ''
+    this.#sendPresence()
     fire(this, events.join, {appId: config.appId, roomId, strategy, selfId: coreRoom.selfId, room: coreRoom})
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(coreRoom)
   }
@@ -296,6 +371,7 @@ export class P2PRoom extends LitElement {
     this.peers = []
     this.joined = false
     this.#streams.clear()
+    this.#presences.clear()
     if (joined.subscription.release())
       joined.subscription.coreRoom.leave().catch(error => fire(this, events.error, errorDetail(error)))
     const {appId, roomId, strategy} = joined
@@ -306,12 +382,20 @@ export class P2PRoom extends LitElement {
   #listener: RoomListener = {
     peerJoin: peerId => {
       this.#updatePeers()
-      fire(this, events.peerJoin, {peerId})
+      fire(this, events.peerJoin, {peerId, from: this.describe(peerId)})
     },
     peerLeave: peerId => {
+      const from = this.describe(peerId)
       this.#updatePeers()
       this.#streams.delete(peerId)
-      fire(this, events.peerLeave, {peerId})
+      this.#presences.delete(peerId)
+      fire(this, events.peerLeave, {peerId, from})
+    },
+    presence: (presence, peerId) => {
+      if (!this.peers.includes(peerId) && !this.coreRoom?.getPeers()[peerId]) return
+      const previous = this.#presences.get(peerId)
+      this.#presences.set(peerId, presence)
+      fire(this, events.presence, {peerId, presence, previous, from: this.describe(peerId)})
     },
     stream: (stream, peerId, metadata) => {
       this.#addStream(stream, peerId)

@@ -8,7 +8,7 @@ import {type CSSResultGroup, LitElement, type PropertyValues} from 'lit'
 import {P2PError} from '../core/errors.js'
 import type {PeerId, Room} from '../core/types.js'
 import {errorDetail, fire, type P2PEventMap} from './events.js'
-import {shortId} from './format.js'
+import {type PeerLabel, describePeer} from './format.js'
 import {events, tags} from './names.js'
 import type {P2PRoom} from './p2p-room.js'
 import {property} from './property.js'
@@ -61,6 +61,12 @@ export class RoomMember extends LitElement {
 
   /** Handlers kept on the room element while linked to it; subclasses set them as a field. */
   protected roomEvents: RoomEventHandlers = {}
+
+  /** Every member shows people by their presence: a change re-renders it. */
+  #onPresence = () => this.requestUpdate()
+  #handlers(): [string, EventListener][] {
+    return Object.entries({'p2p-presence': this.#onPresence, ...this.roomEvents}) as [string, EventListener][]
+  }
 
   #roomElement?: P2PRoom
   #attempt = 0
@@ -127,7 +133,7 @@ export class RoomMember extends LitElement {
   #link(room: P2PRoom | undefined) {
     const previous = this.#roomElement
     if (room === previous) return
-    const handlers = Object.entries(this.roomEvents) as [string, EventListener][]
+    const handlers = this.#handlers()
     for (const [name, handler] of handlers) previous?.removeEventListener(name, handler)
     this.#roomElement = room
     for (const [name, handler] of handlers) room?.addEventListener(name, handler)
@@ -136,13 +142,23 @@ export class RoomMember extends LitElement {
   }
 }
 
-/** A room member that shows peers: it names them from `names`, else by a short id. */
+/**
+ * A room member that shows peers, each through the one formatter (`P2PRoom.describe`): the
+ * name from its presence (or from `names`, which wins), a fingerprint where two collide,
+ * "(you)" for this page, its colour and initials.
+ */
 export class RoomView extends RoomMember {
-  /** Display names by peer id (this page's own id included), e.g. `{[room.selfId]: 'Ada'}`. Property only. */
+  /** Display names by peer id that win over the names peers give themselves, e.g. `{[peerId]: 'Ada'}`. Property only. */
   @property({attribute: false}) names: Record<PeerId, string> = {}
 
-  /** How a peer is shown: its name in `names`, else the start of its id. */
+  /** How a peer is shown (name, colour, initials, "you"). */
+  protected describe(peerId: PeerId): PeerLabel {
+    const override = this.names[peerId]
+    return this.roomElement?.describe(peerId, override) ?? describePeer(peerId, undefined, false, [], override)
+  }
+
+  /** A peer's label as text: "Ada", "Ada · 3fK9" where two share a name, "Ada (you)" or "You" for this page. */
   protected label(peerId: PeerId): string {
-    return this.names[peerId] ?? shortId(peerId)
+    return this.describe(peerId).display
   }
 }

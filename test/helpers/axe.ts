@@ -4,7 +4,12 @@ import type {ElementsPeer} from './elements.js'
  * Accessibility problems axe-core finds in `element` (shadow DOM included), run inside the
  * peer's own page: axe cannot check an element of another window. Each as "rule: summary".
  */
-export const axeViolations = async (peer: ElementsPeer, element: Element): Promise<string[]> => {
+export const axeViolations = async (
+  peer: Pick<ElementsPeer, 'window' | 'document'>,
+  element: Element | Document,
+  /** Only violations of these impacts (default: all). */
+  impacts?: readonly string[],
+): Promise<string[]> => {
   const win = peer.window as any
   if (!win.axe)
     await new Promise((resolve, reject) => {
@@ -14,7 +19,7 @@ export const axeViolations = async (peer: ElementsPeer, element: Element): Promi
       peer.document.head.append(script)
     })
   const results = await win.axe.run(element)
-  return results.violations.map(
-    (v: any) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`,
-  )
+  return results.violations
+    .filter((v: any) => !impacts || impacts.includes(v.impact))
+    .map((v: any) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).join(', ')})`)
 }
