@@ -19,8 +19,6 @@ export type P2PErrorCode =
   | 'bad-password' // signaling that could not be decrypted: the peers' passwords differ
   | 'handshake' // the app's onPeerHandshake rejected or timed out
   | 'ice-failed' // offers and answers were exchanged but no network path was found
-  | 'timeout' // an operation did not finish in the time allowed
-  | 'aborted' // an AbortSignal cancelled the operation
   | 'strategy' // the signaling network failed
   | 'room-left' // the room was left while the operation was pending
 
