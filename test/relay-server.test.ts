@@ -6,7 +6,7 @@
  */
 import {expect} from '@open-wc/testing'
 import {openPeers, testConfig, uniqueRoom, until, type TestPeer} from './helpers/peers.js'
-import {servers, startServer, stopServer} from './helpers/servers.js'
+import {privateServer, servers} from './helpers/servers.js'
 
 const entry = '/src/strategies/nostr.ts'
 type Peer = {page: TestPeer; room: any; id: string; errors: unknown[]}
@@ -18,10 +18,10 @@ describe('a relay you run yourself (p2p-elements/relay), from Chromium pages', (
     expect(relayUrl, 'the relay test server is running').to.be.a('string')
   })
 
-  const join = async (count: number, roomId: string): Promise<Peer[]> =>
+  const join = async (count: number, roomId: string, url = relayUrl): Promise<Peer[]> =>
     (await openPeers(count, entry)).map(page => {
       const peer: Peer = {page, room: undefined, id: page.lib.selfId, errors: []}
-      peer.room = page.lib.joinRoom({...testConfig, relayUrls: [relayUrl]}, roomId)
+      peer.room = page.lib.joinRoom({...testConfig, relayUrls: [url]}, roomId)
       peer.room.onError((error: unknown) => peer.errors.push(error))
       return peer
     })
@@ -64,19 +64,22 @@ describe('a relay you run yourself (p2p-elements/relay), from Chromium pages', (
   })
 
   it('after a graceful shutdown connected peers stay connected, and once it is back a newcomer finds them', async () => {
+    // This test stops its relay: it gets one of its own, so no other test loses theirs.
+    const relay = await privateServer('relay')
     const roomId = uniqueRoom('relay')
-    const peers = await join(2, roomId)
+    const peers = await join(2, roomId, relay.url)
     await connected(peers, 'two peers to connect')
-    await stopServer('relay')
+    await relay.stop()
     try {
       await exchange(peers, 'while-down')
     } finally {
-      await startServer('relay')
+      await relay.start()
     }
-    const [late] = await join(1, roomId)
+    const [late] = await join(1, roomId, relay.url)
     const all = [...peers, late!]
     await connected(all, 'the newcomer to connect to both')
     await exchange(all, 'after-restart')
     await leaveAll(all)
+    await relay.dispose()
   })
 })
