@@ -1,6 +1,7 @@
 import {decrypt, deriveKey, encrypt, topicOf} from '../crypto.js'
 import {invalidConfig} from '../errors.js'
 import type {Signaling, Strategy} from '../strategy.js'
+import type {CommonOptions} from './types.js'
 
 /**
  * Broadcast signaling over either transport:
@@ -203,3 +204,21 @@ export const createBus = async (options: BusOptions): Promise<Bus> => {
     },
   }
 }
+
+/** The bus a Sender or Receiver signals on: its room and id, the transport from its options. */
+export const busFor = (
+  options: Readonly<CommonOptions>,
+  room: string,
+  selfId: string,
+  onError: (message: string) => void,
+) =>
+  createBus({
+    room,
+    selfId,
+    appId: options.appId,
+    password: options.password,
+    driver: options.driver,
+    strategy: options.strategy,
+    config: options.config,
+    onError,
+  })

@@ -1,5 +1,5 @@
 import {P2PError, errorMessage} from '../errors.js'
-import {type Bus, type BusMessage, createBus} from './bus.js'
+import {type Bus, type BusMessage, busFor} from './bus.js'
 import {
   checkCommon,
   createDecoder,
@@ -105,16 +105,7 @@ export class Receiver extends TypedEventTarget<ReceiverEventMap> {
     this.#attempts = 0
     this.#rejected.clear()
     const id = this.#id
-    const bus = createBus({
-      room,
-      selfId: id,
-      appId: this.options.appId,
-      password: this.options.password,
-      driver: this.options.driver,
-      strategy: this.options.strategy,
-      config: this.options.config,
-      onError: message => this.#error(id, new P2PError('strategy', message)),
-    })
+    const bus = busFor(this.options, room, id, message => this.#error(id, new P2PError('strategy', message)))
     this.#bus = bus
     bus.then(
       bus => {

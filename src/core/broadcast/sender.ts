@@ -1,6 +1,6 @@
 import {P2PError, errorMessage} from '../errors.js'
 import {randomId} from '../ids.js'
-import {type Bus, type BusMessage, createBus} from './bus.js'
+import {type Bus, type BusMessage, busFor} from './bus.js'
 import {
   checkCommon,
   defaultConnectionTimeout,
@@ -106,16 +106,7 @@ export class Sender extends TypedEventTarget<SenderEventMap> {
     this.#dataChannel = options.dataChannel === true || !options.stream
     this.#tree = createTree(this.options.fanout || Number.POSITIVE_INFINITY)
     const id = this.#id
-    const bus = createBus({
-      room,
-      selfId: id,
-      appId: this.options.appId,
-      password: this.options.password,
-      driver: this.options.driver,
-      strategy: this.options.strategy,
-      config: this.options.config,
-      onError: message => this.#error(id, new P2PError('strategy', message)),
-    })
+    const bus = busFor(this.options, room, id, message => this.#error(id, new P2PError('strategy', message)))
     this.#bus = bus
     bus.then(
       bus => {
