@@ -39,7 +39,7 @@ const answering = new WeakMap<Room, Map<string, P2PAction>>()
  *
  * @fires {CustomEvent<DataDetail>} p2p-data - A message arrived: `{data, peerId, metadata, from}`; `from` is the sender as the elements show it (`from.display`, `from.color`). Binary arrives as an ArrayBuffer.
  * @fires {CustomEvent<ProgressDetail>} p2p-progress - Progress of a message in either direction: `{fraction, peerId, metadata, direction}` with direction 'send' or 'receive'.
- * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it (code `no-room`), or a send failed (the send promise also rejects).
+ * @fires {CustomEvent<ErrorDetail>} p2p-error - No room was found for it (code `no-room`), or a send or request failed (its promise also rejects), or its handler could not be bound (the name is a message action).
  */
 export class P2PAction extends RoomMember {
   /** The action's name, the same on every peer (at most 255 bytes of UTF-8). */
