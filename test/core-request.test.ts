@@ -84,6 +84,11 @@ describe('request/response actions', () => {
     // A handler given in the config, returning undefined, is an answer too.
     b!.room.makeAction('ack', {kind: 'request', onRequest: () => undefined})
     expect(await a!.room.makeAction('ack', {kind: 'request'}).request('x', b!.id)).to.equal(undefined)
+    // A reply that cannot be encoded still answers: the asker hears why at once.
+    b!.room.makeAction('bigint', {kind: 'request', onRequest: () => ({n: 1n})})
+    const unsent = await rejection(a!.room.makeAction('bigint', {kind: 'request'}).request('x', b!.id))
+    expect(unsent?.code).to.equal('remote-error')
+    expect(unsent?.message).to.contain('could not be sent')
     expect(unhandled).to.deep.equal([])
     await leaveAndClose(peers)
   })

@@ -103,8 +103,9 @@ export const timeoutOf = (timeoutMs: unknown): number => {
   return timeoutMs
 }
 
+/** A local failure that is not a P2PError (metadata JSON.stringify cannot encode) is the caller's argument. */
 const asP2PError = (error: unknown): P2PError =>
-  error instanceof P2PError ? error : new P2PError('remote-error', errorMessage(error))
+  error instanceof P2PError ? error : invalidConfig(`request: ${errorMessage(error)}`)
 
 // biome-ignore lint/suspicious/noExplicitAny: the library actions carry payloads of every type
 type AnyAction = Action<any>
@@ -156,9 +157,12 @@ export const createRequests = ({requests, replies, peerIds, roomId}: RequestHook
     clearTimeout(job.timer)
     if (job.controller.signal.aborted) return // the asker stopped waiting
     reply(peerId, r, error ? undefined : value, error).catch((failure: unknown) => {
-      // A reply the asker refused (too large for it, not JSON): it still hears why.
-      if (!error && failure instanceof P2PError && failure.code !== 'peer-left' && failure.code !== 'room-left')
-        reply(peerId, r, undefined, {e: `the reply could not be sent: ${failure.message}`}).catch(noop)
+      // A reply that could not go (not encodable, refused as too large): the asker still hears why.
+      const gone = failure instanceof P2PError && (failure.code === 'peer-left' || failure.code === 'room-left')
+      if (!error && !gone)
+        reply(peerId, r, undefined, {
+          e: `the reply could not be sent: ${errorMessage(failure)}`.slice(0, maxRemoteMessageChars),
+        }).catch(noop)
     })
   }
 
@@ -184,7 +188,13 @@ export const createRequests = ({requests, replies, peerIds, roomId}: RequestHook
     const request = parseRequestMeta(meta)
     if (!request) return
     let jobs = incoming.get(peerId)
-    if (request.x) return void jobs?.get(request.r)?.controller.abort()
+    if (request.x) {
+      const job = jobs?.get(request.r)
+      job?.controller.abort()
+      // One still waiting for a handler goes at once; a running one keeps its slot until it settles.
+      if (job && !job.running) clearTimeout(job.timer), jobs!.delete(request.r)
+      return
+    }
     if (jobs?.has(request.r)) return // a duplicate of one still pending
     if (!jobs) incoming.set(peerId, (jobs = new Map()))
     if (jobs.size >= maxIncomingRequests) {
