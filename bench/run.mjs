@@ -20,6 +20,7 @@ for (const [file, name] of [
   ['./join-stages.mjs', 'runJoinStagesBench'],
   ['./broadcast.mjs', 'runBroadcastBench'],
   ['./relay-load.mjs', 'runRelayLoadBench'],
+  ['./request.mjs', 'runRequestBench'],
 ]) {
   if (!existsSync(new URL(file, import.meta.url))) continue
   console.log(`\n== ${file.slice(2, -4)}`)

@@ -23,6 +23,18 @@ type Entry = {
 
 const utf8 = new TextEncoder()
 
+/** Throws an 'action-id' P2PError for an id the wire cannot carry. */
+export const checkActionId = (actionId: unknown): void => {
+  if (typeof actionId !== 'string' || !actionId)
+    throw new P2PError('action-id', 'makeAction needs a non-empty string id, e.g. makeAction("chat")')
+  const bytes = utf8.encode(actionId).byteLength
+  if (bytes > maxActionIdBytes)
+    throw new P2PError(
+      'action-id',
+      `action id "${actionId.slice(0, 32)}…" is ${bytes} bytes in UTF-8; the wire carries at most ${maxActionIdBytes}: use a shorter id`,
+    )
+}
+
 export const createActions = (transfers: Transfers, resolveTargets: (targets: TargetPeers) => Peer[]) => {
   const entries = new Map<string, Entry>()
 
@@ -61,14 +73,7 @@ export const createActions = (transfers: Transfers, resolveTargets: (targets: Ta
 
   return {
     makeAction<T extends DataPayload>(actionId: string): Action<T> {
-      if (typeof actionId !== 'string' || !actionId)
-        throw new P2PError('action-id', 'makeAction needs a non-empty string id, e.g. makeAction("chat")')
-      const bytes = utf8.encode(actionId).byteLength
-      if (bytes > maxActionIdBytes)
-        throw new P2PError(
-          'action-id',
-          `action id "${actionId.slice(0, 32)}…" is ${bytes} bytes in UTF-8; the wire carries at most ${maxActionIdBytes}: use a shorter id`,
-        )
+      checkActionId(actionId)
       return entryFor(actionId).action as Action<T>
     },
 

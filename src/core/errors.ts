@@ -21,6 +21,9 @@ export type P2PErrorCode =
   | 'ice-failed' // offers and answers were exchanged but no network path was found
   | 'strategy' // the signaling network failed
   | 'room-left' // the room was left while the operation was pending
+  | 'remote-error' // the peer's request handler threw, or it has none for that action
+  | 'timeout' // a request got no reply within its timeoutMs
+  | 'aborted' // the caller's AbortSignal stopped a request
 
 /** Every error this library raises or reports: a message for people, a code for programs. */
 export class P2PError extends Error {

@@ -1,6 +1,7 @@
 export {createJoinRoom, defaults, defaultIceServers, roomTopicOf} from './room.js'
 export {selfId} from './ids.js'
 export {maxPresenceBytes} from './presence.js'
+export {defaultRequestTimeoutMs, handlerWaitMs, maxIncomingRequests} from './request.js'
 export {createIdentity, exportIdentity, importIdentity} from './identity.js'
 export {
   parseEnvelope,

@@ -11,6 +11,7 @@ import {createMedia} from './media.js'
 import {Peer} from './peer.js'
 import {maxCredentialsLength, startSignaling} from './signaling.js'
 import {createPresence, presenceActionId} from './presence.js'
+import {createRequests, replyActionId, requestActionId} from './request.js'
 import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
 import type {Signaling, Strategy} from './strategy.js'
@@ -21,6 +22,7 @@ import type {
   JoinRoomCallbacks,
   PeerHandshake,
   PeerId,
+  RequestActionConfig,
   Room,
   TargetPeers,
 } from './types.js'
@@ -229,6 +231,12 @@ const createRoom = <C extends BaseRoomConfig>(
   const actions = createActions(transfers, resolveTargets)
   const kinds = createStreamKinds(() => self)
   const presence = createPresence({action: actions.makeAction(presenceActionId), problem: report})
+  const requests = createRequests({
+    requests: actions.makeAction(requestActionId),
+    replies: actions.makeAction(replyActionId),
+    peerIds: () => openPeers().map(peer => peer.id),
+    roomId,
+  })
   const media = createMedia({
     stream: (stream, peerId, meta) =>
       kinds.deliver(stream, peerId, meta) || callSafely(() => on.peerStream(stream, peerId, meta)),
@@ -266,6 +274,7 @@ const createRoom = <C extends BaseRoomConfig>(
     transfers.dropPeer(peer.id, error)
     media.dropPeer(peer.id)
     presence.dropPeer(peer.id)
+    requests.dropPeer(peer.id, error)
     for (const [id, ping] of pings) if (ping.peerId === peer.id) pings.delete(id), ping.reject(error)
     if (!left) callSafely(() => on.peerLeave(peer.id))
   }
@@ -403,11 +412,15 @@ const createRoom = <C extends BaseRoomConfig>(
       return peer && joined.has(peer) ? signalingApi?.keyOf(peerId) : undefined
     },
     onPeerHandshake: callback => void (on.handshake = callback),
-    makeAction: actionId => {
+    makeAction: ((actionId: string, config?: {kind?: string}) => {
       if (typeof actionId === 'string' && actionId.startsWith('\u0000'))
         throw new P2PError('action-id', 'action ids starting with NUL are reserved for the library')
+      if (config?.kind === 'request') return requests.makeRequestAction(actionId, config as RequestActionConfig)
+      if (config?.kind !== undefined && config.kind !== 'message')
+        throw invalidConfig(`makeAction: kind is 'message' (the default) or 'request', not ${String(config.kind)}`)
+      requests.claimMessageId(actionId)
       return actions.makeAction(actionId)
-    },
+    }) as Room['makeAction'],
     makeAudio: kinds.makeAudio,
     makeVideo: kinds.makeVideo,
     ping: peerId => {

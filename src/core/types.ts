@@ -56,6 +56,87 @@ export type Action<T extends DataPayload = DataPayload> = [ActionSender<T>, Acti
   onReceiveProgress: ActionProgress
 }
 
+/** Options of one request. `timeoutMs` counts from the moment the peer holds the whole request. */
+export type RequestOptions = {
+  /** How long to wait for the reply once the peer has the request; default 30 000 ms, `Infinity` waits until it leaves. */
+  timeoutMs?: number
+  /** Aborting it rejects the request with code 'aborted' and tells the peer to stop (its handler's `signal`). */
+  signal?: AbortSignal
+  /** Sent with the request; the handler gets it as its third argument. */
+  metadata?: Metadata
+  /** Progress of the request's upload, as for `send`. */
+  onProgress?: (fraction: number, peerId: PeerId) => void
+}
+
+/** One peer's outcome in `requestMany`: its reply, or why there is none (with the P2PError). */
+export type PeerResult<R = unknown> =
+  | {peerId: PeerId; status: 'fulfilled'; value: R}
+  | {peerId: PeerId; status: 'rejected' | 'timeout' | 'disconnected'; error: P2PError}
+
+export type RequestManyOptions<R = unknown> = RequestOptions & {
+  /** Called with each peer's result as it settles. */
+  onResult?: (result: PeerResult<R>) => void
+}
+
+/** What a request handler gets besides the data: `signal` aborts when the asker stops waiting or leaves. */
+export type RequestContext = {peerId: PeerId; metadata?: Metadata; signal: AbortSignal}
+
+/** Answers one request: its return value (or what its promise resolves to) is the reply; a throw becomes 'remote-error'. */
+export type RequestHandler<T extends DataPayload = DataPayload, R extends DataPayload = DataPayload> = (
+  data: Received<T>,
+  peerId: PeerId,
+  metadata: Metadata | undefined,
+  context: RequestContext,
+) => R | Promise<R>
+
+export type RequestSender<T extends DataPayload = DataPayload, R extends DataPayload = DataPayload> = {
+  (data: T, peerId: PeerId, options?: RequestOptions): Promise<Received<R>>
+  /** Trystero 0.25's form. */
+  (data: T, options: RequestOptions & {target: PeerId}): Promise<Received<R>>
+}
+
+export type RequestManySender<T extends DataPayload = DataPayload, R extends DataPayload = DataPayload> = {
+  /** Every peer (or `targets`); resolves with a Map of each peer's result. Rejects only on abort. */
+  (
+    data: T,
+    targets?: TargetPeers,
+    options?: RequestManyOptions<Received<R>>,
+  ): Promise<Map<PeerId, PeerResult<Received<R>>>>
+  /** Trystero 0.25's form: resolves with the results as an array, in `targets` order. */
+  (
+    data: T,
+    options: RequestManyOptions<Received<R>> & {targets?: readonly PeerId[]},
+  ): Promise<PeerResult<Received<R>>[]>
+}
+
+export type RequestRegistrar<T extends DataPayload = DataPayload, R extends DataPayload = DataPayload> = (
+  handler: RequestHandler<T, R> | null | undefined,
+) => void
+
+/**
+ * A request/response action, from `makeAction(id, {kind: 'request'})`: `[request, onRequest,
+ * onReceiveProgress]`, also by name, with `requestMany`. `onRequest(handler)` sets the
+ * handler (the latest wins); `action.onRequest = handler` does the same, as in Trystero 0.25.
+ */
+export type RequestAction<T extends DataPayload = DataPayload, R extends DataPayload = DataPayload> = [
+  RequestSender<T, R>,
+  RequestRegistrar<T, R>,
+  ActionProgress,
+] & {
+  request: RequestSender<T, R>
+  requestMany: RequestManySender<T, R>
+  get onRequest(): RequestRegistrar<T, R>
+  set onRequest(handler: RequestHandler<T, R> | null | undefined)
+  onReceiveProgress: ActionProgress
+}
+
+/** The second argument of `makeAction` for a request action. */
+export type RequestActionConfig<T extends DataPayload = DataPayload, R extends DataPayload = DataPayload> = {
+  kind: 'request'
+  onRequest?: RequestHandler<T, R>
+  onReceiveProgress?: ProgressCallback
+}
+
 /** Why a peer could not join: `error` is the message for people (as in Trystero), `code` for programs. */
 export type JoinError = {
   appId: string
@@ -130,7 +211,14 @@ export type Room = {
   getPeerKey: (peerId: PeerId) => CryptoKey | undefined
   /** The app's handshake with each peer before it joins (Trystero 0.23+). Set it right after joinRoom. */
   onPeerHandshake: (callback: PeerHandshake | undefined) => void
-  makeAction: <T extends DataPayload = DataPayload>(actionId: string) => Action<T>
+  /** A message action (`[send, onReceive, onProgress]`), or with `{kind: 'request'}` a request action. */
+  makeAction: {
+    <T extends DataPayload = DataPayload>(actionId: string, config?: {kind?: 'message'}): Action<T>
+    <T extends DataPayload = DataPayload, R extends DataPayload = DataPayload>(
+      actionId: string,
+      config: RequestActionConfig<T, R>,
+    ): RequestAction<T, R>
+  }
   /** `[send(stream, targets?, meta?), onReceive((stream, peerId, meta) => ...)]` for audio tracks only. */
   makeAudio: () => MediaChannel
   /** The same for video tracks only; the two kinds never reach each other's receiver, nor onPeerStream. */

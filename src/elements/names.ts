@@ -63,5 +63,7 @@ export const attributes = {
   speaking: 'speaking',
   pinned: 'pinned',
   avatars: 'avatars',
+  /** On `<p2p-action>`: 'message' (the default) or 'request'. */
+  mode: 'mode',
 } as const
 export type AttributeName = (typeof attributes)[keyof typeof attributes]
