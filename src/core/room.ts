@@ -13,9 +13,13 @@ import {maxCredentialsLength, startSignaling} from './signaling.js'
 import {createPresence, presenceActionId} from './presence.js'
 import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
+import {createDatagrams, isUnreliable} from './unreliable.js'
 import type {Signaling, Strategy} from './strategy.js'
 import type {
+  Action,
+  ActionOptions,
   BaseRoomConfig,
+  DataPayload,
   JoinError,
   JoinRoom,
   JoinRoomCallbacks,
@@ -182,6 +186,7 @@ const createRoom = <C extends BaseRoomConfig>(
       joined.add(peer)
       peer.everOpened = true
       presence.peerJoin(peer.id)
+      datagrams.peerJoined(peer)
       callSafely(() => on.peerJoin(peer.id))
     },
     fail: (peer, message) => {
@@ -227,6 +232,9 @@ const createRoom = <C extends BaseRoomConfig>(
     problem: report,
   })
   const actions = createActions(transfers, resolveTargets)
+  const datagrams = createDatagrams({resolveTargets, isJoined: peer => joined.has(peer), problem: report})
+  /** Ids made reliable through makeAction: one id cannot be both (see makeAction). */
+  const reliableIds = new Set<string>()
   const kinds = createStreamKinds(() => self)
   const presence = createPresence({action: actions.makeAction(presenceActionId), problem: report})
   const media = createMedia({
@@ -403,10 +411,19 @@ const createRoom = <C extends BaseRoomConfig>(
       return peer && joined.has(peer) ? signalingApi?.keyOf(peerId) : undefined
     },
     onPeerHandshake: callback => void (on.handshake = callback),
-    makeAction: actionId => {
+    makeAction: <T extends DataPayload>(actionId: string, options?: ActionOptions): Action<T> => {
       if (typeof actionId === 'string' && actionId.startsWith('\u0000'))
         throw new P2PError('action-id', 'action ids starting with NUL are reserved for the library')
-      return actions.makeAction(actionId)
+      // An id's delivery is fixed when first made; made again without options, it stays so.
+      const unreliable = isUnreliable(options)
+      if (unreliable ? reliableIds.has(actionId) : options?.reliable === true && datagrams.has(actionId))
+        throw invalidConfig(
+          `action "${actionId}" was already made ${unreliable ? 'reliable' : 'unreliable'} in this room`,
+        )
+      if (unreliable || (options === undefined && datagrams.has(actionId))) return datagrams.makeAction<T>(actionId)
+      const action = actions.makeAction<T>(actionId)
+      reliableIds.add(actionId)
+      return action
     },
     makeAudio: kinds.makeAudio,
     makeVideo: kinds.makeVideo,

@@ -56,6 +56,16 @@ export type Action<T extends DataPayload = DataPayload> = [ActionSender<T>, Acti
   onReceiveProgress: ActionProgress
 }
 
+/** How an action's messages travel; see "Unreliable actions" in the README. */
+export type ActionOptions = {
+  /**
+   * `false`: each message is one datagram (at most 1150 bytes with its header) on a second,
+   * unordered data channel with no retransmits; latest wins, lost or late ones are dropped.
+   * Default `true`: every message arrives, in order, whole, of any size.
+   */
+  reliable?: boolean
+}
+
 /** Why a peer could not join: `error` is the message for people (as in Trystero), `code` for programs. */
 export type JoinError = {
   appId: string
@@ -130,7 +140,8 @@ export type Room = {
   getPeerKey: (peerId: PeerId) => CryptoKey | undefined
   /** The app's handshake with each peer before it joins (Trystero 0.23+). Set it right after joinRoom. */
   onPeerHandshake: (callback: PeerHandshake | undefined) => void
-  makeAction: <T extends DataPayload = DataPayload>(actionId: string) => Action<T>
+  /** An action; `{reliable: false}` makes it latest-wins datagrams (fixed the first time an id is made). */
+  makeAction: <T extends DataPayload = DataPayload>(actionId: string, options?: ActionOptions) => Action<T>
   /** `[send(stream, targets?, meta?), onReceive((stream, peerId, meta) => ...)]` for audio tracks only. */
   makeAudio: () => MediaChannel
   /** The same for video tracks only; the two kinds never reach each other's receiver, nor onPeerStream. */
