@@ -24,10 +24,12 @@ import type {Action, ActionOptions, DataPayload, Metadata, PeerId, TargetPeers} 
 /** The SCTP stream id of the unreliable channel (id 0 is the reliable one). */
 export const datagramChannelId = 1
 /**
- * Largest datagram, header included. Chromium's SCTP packets are at most 1191 bytes (an IPv6
- * path MTU of 1280 less IP, UDP and DTLS overhead); less its 12-byte common header and a
- * 16-byte DATA chunk header leaves 1163 for one unfragmented message. 1150 keeps a margin: a
- * datagram never splits into fragments, where losing either one would lose it whole.
+ * Largest datagram, header included: it must fit one SCTP packet, or it goes as fragments and
+ * losing any one loses it whole. Chromium's SCTP packets are at most 1191 bytes (the IPv6
+ * minimum MTU of 1280 less IP, UDP and DTLS overhead); less the 12-byte common header and a
+ * 16-byte DATA chunk header, padded to 4 bytes, 1160 bytes of message remain. Measured
+ * (bench/unreliable.mjs, Chromium 156): 1160 bytes go in one packet, 1162 in two. 1150 keeps
+ * a margin for stacks that pad or bundle differently.
  */
 export const maxDatagramBytes = 1150
 /** Datagrams per second a peer may send us (bursts up to `datagramBurst`); the rest are dropped. */
