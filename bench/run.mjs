@@ -19,6 +19,7 @@ for (const [file, name] of [
   ['./managed-strategies.mjs', 'runManagedStrategyBench'],
   ['./join-stages.mjs', 'runJoinStagesBench'],
   ['./broadcast.mjs', 'runBroadcastBench'],
+  ['./unreliable.mjs', 'runUnreliableBench'],
   ['./relay-load.mjs', 'runRelayLoadBench'],
   ['./request.mjs', 'runRequestBench'],
 ]) {

@@ -14,8 +14,10 @@ import {createPresence, presenceActionId} from './presence.js'
 import {createRequests, replyActionId, requestActionId} from './request.js'
 import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
+import {createDatagrams, isUnreliable} from './unreliable.js'
 import type {Signaling, Strategy} from './strategy.js'
 import type {
+  ActionOptions,
   BaseRoomConfig,
   JoinError,
   JoinRoom,
@@ -184,6 +186,7 @@ const createRoom = <C extends BaseRoomConfig>(
       joined.add(peer)
       peer.everOpened = true
       presence.peerJoin(peer.id)
+      datagrams.peerJoined(peer)
       callSafely(() => on.peerJoin(peer.id))
     },
     fail: (peer, message) => {
@@ -229,6 +232,9 @@ const createRoom = <C extends BaseRoomConfig>(
     problem: report,
   })
   const actions = createActions(transfers, resolveTargets)
+  const datagrams = createDatagrams({resolveTargets, isJoined: peer => joined.has(peer), problem: report})
+  /** Ids made reliable through makeAction: one id cannot be both (see makeAction). */
+  const reliableIds = new Set<string>()
   const kinds = createStreamKinds(() => self)
   const presence = createPresence({action: actions.makeAction(presenceActionId), problem: report})
   const requests = createRequests({
@@ -412,14 +418,24 @@ const createRoom = <C extends BaseRoomConfig>(
       return peer && joined.has(peer) ? signalingApi?.keyOf(peerId) : undefined
     },
     onPeerHandshake: callback => void (on.handshake = callback),
-    makeAction: ((actionId: string, config?: {kind?: string}) => {
+    makeAction: ((actionId: string, config?: ActionOptions & {kind?: string}) => {
       if (typeof actionId === 'string' && actionId.startsWith('\u0000'))
         throw new P2PError('action-id', 'action ids starting with NUL are reserved for the library')
       if (config?.kind === 'request') return requests.makeRequestAction(actionId, config as RequestActionConfig)
       if (config?.kind !== undefined && config.kind !== 'message')
         throw invalidConfig(`makeAction: kind is 'message' (the default) or 'request', not ${String(config.kind)}`)
+      // An id's delivery is fixed when first made; made again without options, it stays so.
+      const unreliable = isUnreliable(config)
+      if (unreliable ? reliableIds.has(actionId) : config?.reliable === true && datagrams.has(actionId))
+        throw invalidConfig(
+          `action "${actionId}" was already made ${unreliable ? 'reliable' : 'unreliable'} in this room`,
+        )
       requests.claimMessageId(actionId)
-      return actions.makeAction(actionId)
+      if (unreliable || (config?.reliable === undefined && datagrams.has(actionId)))
+        return datagrams.makeAction(actionId)
+      const action = actions.makeAction(actionId)
+      reliableIds.add(actionId)
+      return action
     }) as Room['makeAction'],
     makeAudio: kinds.makeAudio,
     makeVideo: kinds.makeVideo,

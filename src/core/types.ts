@@ -137,6 +137,16 @@ export type RequestActionConfig<T extends DataPayload = DataPayload, R extends D
   onReceiveProgress?: ProgressCallback
 }
 
+/** How an action's messages travel; see "Unreliable actions" in the README. */
+export type ActionOptions = {
+  /**
+   * `false`: each message is one datagram (at most 1150 bytes with its header) on a second,
+   * unordered data channel with no retransmits; latest wins, lost or late ones are dropped.
+   * Default `true`: every message arrives, in order, whole, of any size.
+   */
+  reliable?: boolean
+}
+
 /** Why a peer could not join: `error` is the message for people (as in Trystero), `code` for programs. */
 export type JoinError = {
   appId: string
@@ -211,9 +221,12 @@ export type Room = {
   getPeerKey: (peerId: PeerId) => CryptoKey | undefined
   /** The app's handshake with each peer before it joins (Trystero 0.23+). Set it right after joinRoom. */
   onPeerHandshake: (callback: PeerHandshake | undefined) => void
-  /** A message action (`[send, onReceive, onProgress]`), or with `{kind: 'request'}` a request action. */
+  /**
+   * A message action (`[send, onReceive, onProgress]`; `{reliable: false}` makes it latest-wins
+   * datagrams, fixed the first time an id is made), or with `{kind: 'request'}` a request action.
+   */
   makeAction: {
-    <T extends DataPayload = DataPayload>(actionId: string, config?: {kind?: 'message'}): Action<T>
+    <T extends DataPayload = DataPayload>(actionId: string, config?: ActionOptions & {kind?: 'message'}): Action<T>
     <T extends DataPayload = DataPayload, R extends DataPayload = DataPayload>(
       actionId: string,
       config: RequestActionConfig<T, R>,
