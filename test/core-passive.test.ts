@@ -128,6 +128,18 @@ describe('passive members', () => {
     await leaveAll([passive, outsider, a])
   })
 
+  it('meets active peers over torrent too: it joins the swarm without offers', async () => {
+    const tracker = (await servers()).tracker!
+    const roomId = uniqueRoom('passive-torrent')
+    const config = {relayUrls: [tracker], ...fast}
+    const passive = await joinCounted('/src/strategies/torrent.ts', roomId, {...config, passive: true})
+    const a = await joinCounted('/src/strategies/torrent.ts', roomId, config)
+    const b = await joinCounted('/src/strategies/torrent.ts', roomId, config)
+    await until(() => [passive, a, b].every(p => peerIds(p).length === 2), 'the passive and two active peers to meet')
+    await exchange([passive, a, b], 'torrent')
+    await leaveAll([passive, a, b])
+  })
+
   it('rejects a passive that is not a boolean', async () => {
     const page = await joinCounted(entry, uniqueRoom('passive-config'), {relayUrls: [relayUrl]})
     await page.room.leave()
