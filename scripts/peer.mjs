@@ -67,7 +67,7 @@ if (!/^[a-z0-9-]+([\s,+]+[a-z0-9-]+)*$/.test(args.strategy.trim())) {
   )
   process.exit(2)
 }
-/** The strategies named: one loads its own module; several load the multi entry (src/strategies/multi.ts). */
+/** The strategies named: one loads its own module; several load the multi entry (src/multi/index.ts). */
 const strategyNames = [...new Set(args.strategy.trim().split(/[\s,+]+/))]
 const several = strategyNames.length > 1
 
@@ -84,8 +84,10 @@ const {RTCPeerConnection} = await import('node-datachannel/polyfill')
 
 /** The library as users get it from the package; transpiled from src on first use. */
 const loadStrategy = async name => {
-  const file = join(root, 'dist/lib/strategies', `${name}.js`)
-  if (!existsSync(file) && existsSync(join(root, 'src/strategies', `${name}.ts`))) {
+  // `multi` (several strategies at once) is an entry of its own, not a strategy.
+  const path = name === 'multi' ? 'multi/index' : `strategies/${name}`
+  const file = join(root, 'dist/lib', `${path}.js`)
+  if (!existsSync(file) && existsSync(join(root, 'src', `${path}.ts`))) {
     const esbuild = await import('esbuild')
     const {readdirSync} = await import('node:fs')
     const sources = readdirSync(join(root, 'src'), {recursive: true})

@@ -8,7 +8,7 @@ import {exchange, joinCounted, peerIds, sleep, type RoomPeer} from './helpers/ho
 import {uniqueRoom, until} from './helpers/peers.js'
 import {type PrivateServer, privateServer, servers} from './helpers/servers.js'
 
-const entry = '/src/strategies/multi.ts'
+const entry = '/src/multi/index.ts'
 const fast = {announceIntervalMs: 300, announceMaxIntervalMs: 1_500}
 
 const both = (nostr: string, mqtt: string, extra: Record<string, unknown> = {}) => ({

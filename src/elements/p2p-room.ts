@@ -7,7 +7,7 @@ import {type RoomListener, type Subscription, joinShared} from './fan-out.js'
 import {type PeerLabel, describePeer} from './format.js'
 import {events} from './names.js'
 import {property} from './property.js'
-import {loadStrategies, parseStrategyNames} from '../strategies/multi.js'
+import {loadStrategies, parseStrategyNames} from '../multi/index.js'
 import {type StrategyModule, defaultStrategy, isStrategyName, loadStrategy} from './strategies.js'
 
 /** What a child element (`<p2p-action>`, `<p2p-file-send>`) hears of one named action. */

@@ -82,7 +82,15 @@ test('a passive server peer over nostr+mqtt is silent until a page announces, th
   }
   const newcomer = (mode, value) =>
     spawnWatched(
-      [join(root, 'test/node/_state-newcomer.mjs'), 'multi', JSON.stringify(config), room, mode, JSON.stringify(value)],
+      // _state-newcomer imports dist/lib/strategies/NAME.js: this path reaches the multi entry.
+      [
+        join(root, 'test/node/_state-newcomer.mjs'),
+        '../multi/index',
+        JSON.stringify(config),
+        room,
+        mode,
+        JSON.stringify(value),
+      ],
       true,
     )
   try {
