@@ -5,6 +5,7 @@
 //
 //   npm run peer -- --room lobby --strategy nostr
 //   npm run peer -- --room lobby --strategy supabase --app-id https://PROJECT.supabase.co --supabase-key KEY
+//   npm run peer -- --room lobby --strategy nostr,mqtt --passive
 //
 // Run with --help for every flag. Uses the library from dist/lib (built on first run).
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
@@ -17,10 +18,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const usage = `Usage: npm run peer -- --room NAME [options]
 
   --room NAME            room to join (required)
-  --strategy NAME        nostr (default), mqtt, torrent, supabase, firebase, ipfs, ...
+  --strategy NAME        nostr (default), mqtt, torrent, supabase, firebase, ipfs, ...;
+                         several, comma-separated (nostr,mqtt), join through all at once
   --app-id ID            appId shared with the browsers (default p2p-elements-examples;
                          supabase: project URL; firebase: databaseURL)
-  --relay-urls A,B       relays, brokers, trackers or libp2p multiaddrs (default: the strategy's)
+  --relay-urls A,B       relays, brokers, trackers or libp2p multiaddrs (default: the strategy's);
+                         with several strategies, prefix each with its own: nostr=wss://..,mqtt=wss://..
+  --passive              never announce: meet only the pages that announce (config.passive)
   --password SECRET      room password (must match the browsers')
   --action NAME          action whose last value is remembered and replayed (default state)
   --state-file PATH      keep the remembered state in this JSON file across restarts
@@ -43,6 +47,7 @@ const {values: args} = parseArgs({
     'supabase-key': {type: 'string'},
     'root-path': {type: 'string'},
     config: {type: 'string'},
+    passive: {type: 'boolean', default: false},
     quiet: {type: 'boolean', default: false},
     help: {type: 'boolean', default: false},
   },
@@ -56,10 +61,15 @@ if (!args.room) {
   console.error(`p2p-elements peer: --room is required.\n\n${usage}`)
   process.exit(2)
 }
-if (!/^[a-z0-9-]+$/.test(args.strategy)) {
-  console.error(`p2p-elements peer: --strategy must be a strategy name such as nostr, not "${args.strategy}"`)
+if (!/^[a-z0-9-]+([\s,+]+[a-z0-9-]+)*$/.test(args.strategy.trim())) {
+  console.error(
+    `p2p-elements peer: --strategy must be a strategy name such as nostr, or several (nostr,mqtt), not "${args.strategy}"`,
+  )
   process.exit(2)
 }
+/** The strategies named: one loads its own module; several load the multi entry (src/multi/index.ts). */
+const strategyNames = [...new Set(args.strategy.trim().split(/[\s,+]+/))]
+const several = strategyNames.length > 1
 
 // What browsers have and Node 20 lacks: a global WebSocket (Supabase Realtime, libp2p) and
 // Promise.withResolvers (libp2p).
@@ -74,8 +84,10 @@ const {RTCPeerConnection} = await import('node-datachannel/polyfill')
 
 /** The library as users get it from the package; transpiled from src on first use. */
 const loadStrategy = async name => {
-  const file = join(root, 'dist/lib/strategies', `${name}.js`)
-  if (!existsSync(file) && existsSync(join(root, 'src/strategies', `${name}.ts`))) {
+  // `multi` (several strategies at once) is an entry of its own, not a strategy.
+  const path = name === 'multi' ? 'multi/index' : `strategies/${name}`
+  const file = join(root, 'dist/lib', `${path}.js`)
+  if (!existsSync(file) && existsSync(join(root, 'src', `${path}.ts`))) {
     const esbuild = await import('esbuild')
     const {readdirSync} = await import('node:fs')
     const sources = readdirSync(join(root, 'src'), {recursive: true})
@@ -100,12 +112,33 @@ const loadStrategy = async name => {
 
 const log = (...parts) => args.quiet || console.log(new Date().toISOString(), ...parts)
 
-const lib = await loadStrategy(args.strategy)
+/**
+ * `--relay-urls`: plain URLs are every strategy's; `name=url` ones that strategy's alone
+ * (`config.strategyConfig[name].relayUrls`), for rooms over several strategies.
+ */
+const relayConfig = () => {
+  const urls = (args['relay-urls'] ?? '').split(/[\s,]+/).filter(Boolean)
+  const shared = urls.filter(url => !/^[a-z0-9-]+=/.test(url))
+  const own = {}
+  for (const entry of urls.filter(url => /^[a-z0-9-]+=/.test(url))) {
+    const [name, url] = [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]
+    own[name] ??= {relayUrls: []}
+    own[name].relayUrls.push(url)
+  }
+  return {
+    ...(shared.length && {relayUrls: shared}),
+    ...(Object.keys(own).length && {strategyConfig: own}),
+  }
+}
+
+const lib = await loadStrategy(several ? 'multi' : strategyNames[0])
 const config = {
   appId: args['app-id'],
   rtcPolyfill: RTCPeerConnection,
   WebSocket,
-  ...(args['relay-urls'] && {relayUrls: args['relay-urls'].split(/[\s,]+/).filter(Boolean)}),
+  ...(several && {strategy: strategyNames}),
+  ...(args.passive && {passive: true}),
+  ...relayConfig(),
   ...(args.password && {password: args.password}),
   ...(args['supabase-key'] && {supabaseKey: args['supabase-key']}),
   ...(args['root-path'] && {rootPath: args['root-path']}),
@@ -143,7 +176,9 @@ room.onPeerLeave(peerId => log(`peer ${peerId} left`))
 room.onError(error => console.error(`${error.code}: ${error.message}`))
 
 // The line tests and supervisors wait for.
-log(`peer ${lib.selfId} in room "${args.room}" over ${args.strategy} (action "${args.action}")`)
+log(
+  `peer ${room.selfId || lib.selfId} in room "${args.room}" over ${strategyNames.join('+')} (action "${args.action}")${args.passive ? ', passive: it waits for pages to announce' : ''}`,
+)
 
 let leaving = false
 const stop = async signal => {

@@ -17,3 +17,4 @@ export {defineStrategy, type Signaling, type Strategy, type StrategyContext} fro
 export {topicOf} from './crypto.js'
 export type * from './types.js'
 export type {MediaChannel, MediaKind, MediaReceiver, MediaSender} from './stream-kinds.js'
+export {combineStrategies, configFor, type MultiRoomConfig} from './multi-strategy.js'

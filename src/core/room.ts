@@ -75,6 +75,8 @@ const validate = (config: BaseRoomConfig, roomId: string, onJoinError: unknown) 
     throw invalidConfig('config.identity must be an identity from createIdentity() or importIdentity()')
   if (config.verify !== undefined && typeof config.verify !== 'function')
     throw invalidConfig('config.verify must be a function (peerId, credentials) => boolean | Promise<boolean>')
+  if (config.passive !== undefined && typeof config.passive !== 'boolean')
+    throw invalidConfig(`config.passive must be true or false, not ${JSON.stringify(config.passive)}`)
   const timeout = config.handshakeTimeoutMs
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0))
     throw invalidConfig(`config.handshakeTimeoutMs must be a positive number of milliseconds, not ${timeout}`)
@@ -354,6 +356,7 @@ const createRoom = <C extends BaseRoomConfig>(
       credentials: config.credentials,
       verify: config.verify,
       verifyTimeoutMs: settings.handshakeTimeoutMs,
+      passive: config.passive === true,
       peer: peerId => peers.get(peerId),
       createPeer,
       joinError,

@@ -246,6 +246,11 @@ export type SignalingOptions = {
   restartAnswer?: (peerId: PeerId, answer: RTCSessionDescriptionInit) => void
   /** Called once per room when a message of another protocol version shows up (an older or newer release). */
   otherVersion?: (version: number) => void
+  /**
+   * A passive member (`config.passive`): never announces and never sends `wrong-key`, so it
+   * publishes only in reply to a verified, sealed message of the room (PROTOCOL.md "Passive members").
+   */
+  passive?: boolean
 }
 
 /** A connection we hold to one session of a verified peer. */
@@ -520,7 +525,7 @@ export const startSignaling = (options: SignalingOptions) => {
       `incorrect password: could not decrypt signaling from peer ${from}; every peer of a room must use the same password`,
       'bad-password',
     )
-    void send('wrong-key', from, {peerSession: ''})
+    if (!options.passive) void send('wrong-key', from, {peerSession: ''})
   }
 
   const onWrongKey = (from: PeerId) => {
@@ -613,7 +618,8 @@ export const startSignaling = (options: SignalingOptions) => {
     delay = Math.min(delay * 2, options.announceMaxIntervalMs)
   }
   // The first announce goes out as soon as the room key is ready (it is sealed with it).
-  void options.key.then(announce, () => {})
+  // A passive member never announces: it meets only peers whose announces it hears.
+  if (!options.passive) void options.key.then(announce, () => {})
 
   return {
     session,

@@ -190,6 +190,13 @@ export type BaseRoomConfig = {
   verify?: (peerId: PeerId, credentials: unknown) => boolean | Promise<boolean>
   /** How long the app's handshake (and `verify`) may take before the peer is refused. Default 10000 ms. */
   handshakeTimeoutMs?: number
+  /**
+   * A passive member (Trystero's `passive`): it never announces itself nor starts a
+   * connection; it connects only to peers that announce (offering to each announce it
+   * hears). Two passive members never meet. For always-on server and backup peers: a room
+   * holding only passive members is silent on the relay. README "Passive peers".
+   */
+  passive?: boolean
 }
 
 /** One message of an app's handshake, as `receive()` resolves it. */

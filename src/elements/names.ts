@@ -48,6 +48,8 @@ export const attributes = {
   supabaseKey: 'supabase-key',
   rootPath: 'root-path',
   maxMessageSize: 'max-message-size',
+  /** On `<p2p-room>`: a passive member (config.passive). */
+  passive: 'passive',
   joined: 'joined',
   name: 'name',
   color: 'color',

@@ -7,6 +7,7 @@ import {type RoomListener, type Subscription, joinShared} from './fan-out.js'
 import {type PeerLabel, describePeer} from './format.js'
 import {events} from './names.js'
 import {property} from './property.js'
+import {loadStrategies, parseStrategyNames} from '../multi/index.js'
 import {type StrategyModule, defaultStrategy, isStrategyName, loadStrategy} from './strategies.js'
 
 /** What a child element (`<p2p-action>`, `<p2p-file-send>`) hears of one named action. */
@@ -44,6 +45,7 @@ const joinKeys: PropertyKey[] = [
   'supabaseKey',
   'rootPath',
   'maxMessageSize',
+  'passive',
   'config',
 ]
 
@@ -82,7 +84,10 @@ export class P2PRoom extends LitElement {
   @property({attribute: 'app-id', reflect: true}) appId?: string
   /** The room id. Required to join; changing it leaves the old room and joins the new one. */
   @property({attribute: 'room', reflect: true}) room?: string
-  /** Signaling network: nostr (default), mqtt, torrent, supabase, firebase, ipfs, local or driver. */
+  /**
+   * Signaling network: nostr (default), mqtt, torrent, supabase, firebase, ipfs, local or driver;
+   * several separated by spaces (`"nostr mqtt"`) join through all of them at once.
+   */
   @property({attribute: 'strategy', reflect: true}) strategy: string = defaultStrategy
   /** Shared secret encrypting signaling; peers with another password never connect. */
   @property({attribute: 'password'}) password?: string
@@ -96,6 +101,11 @@ export class P2PRoom extends LitElement {
   @property({attribute: 'root-path'}) rootPath?: string
   /** Largest incoming message in bytes; bigger ones are refused and reported with p2p-error. Default 128 MiB. */
   @property({attribute: 'max-message-size', type: Number}) maxMessageSize?: number
+  /**
+   * A passive member (`config.passive`): it never announces, and connects only to peers that
+   * announce. For always-on and backup pages; two passive members never meet.
+   */
+  @property({attribute: 'passive', type: Boolean, reflect: true}) passive = false
   /**
    * Config that is not a string (rtcConfig, turnConfig, rtcPolyfill, driver, a firebase app...),
    * merged over the attributes. Setting a new object rejoins.
@@ -284,6 +294,7 @@ export class P2PRoom extends LitElement {
       supabaseKey: this.supabaseKey,
       rootPath: this.rootPath,
       maxMessageSize: this.maxMessageSize,
+      passive: this.passive || undefined,
     }
     return Object.fromEntries(Object.entries(fromAttributes).filter(([, value]) => value != null))
   }
@@ -321,17 +332,19 @@ export class P2PRoom extends LitElement {
 
   /** An empty or removed `strategy` (frameworks set undefined for "no value") means the default. */
   get #strategyName(): string {
-    return this.strategy || defaultStrategy
+    return this.strategy?.trim().split(/\s+/).filter(Boolean).join(' ') || defaultStrategy
   }
 
   async #join(generation: number, key: string, config: BaseRoomConfig, roomId: string) {
     const strategy = this.#strategyName
     let module: StrategyModule
     try {
-      module = await loadStrategy(strategy)
+      const names = strategy.includes(' ') ? parseStrategyNames(strategy) : [strategy]
+      module = names.length > 1 ? await loadStrategies(names) : await loadStrategy(strategy)
     } catch (error) {
       // An unknown name is a config mistake; a strategy that does not load is the network's.
-      return this.#joinFailed(generation, error, isStrategyName(strategy) ? 'strategy' : 'invalid-config')
+      const known = strategy.split(' ').every(isStrategyName)
+      return this.#joinFailed(generation, error, known ? 'strategy' : 'invalid-config')
     }
     if (generation !== this.#generation) return
     let subscription: Subscription

@@ -11,11 +11,12 @@
  * one `exports` entry in package.json, one README row.
  */
 import {P2PError, errorMessage, invalidConfig} from '../core/errors.js'
+import type {Strategy} from '../core/strategy.js'
 import type {JoinRoom, PeerId} from '../core/types.js'
 
 /** What every strategy module exports. */
 // biome-ignore lint/suspicious/noExplicitAny: each strategy takes its own config type
-export type StrategyModule = {joinRoom: JoinRoom<any>; selfId: PeerId}
+export type StrategyModule = {joinRoom: JoinRoom<any>; selfId: PeerId; strategy: Strategy<any>}
 
 /** The default first, then public relays, then infrastructure you run, then the special cases. */
 export const strategies = {

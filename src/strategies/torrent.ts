@@ -141,6 +141,9 @@ export const strategy = defineRelayStrategy<TorrentRoomConfig>({
       else if (typeof answer === 'string') void heard(from, context.selfTopic, answer)
     }
 
+    // A passive member (config.passive) never publishes to the room topic, so it would never
+    // join a swarm; it must be in one to hear newcomers' offers: it joins without offers.
+    if (config.passive) for (const url of urls) stateOf(url).joined = true
     const pool = relays.acquireAll(config, urls, url => ({
       // A (re)connected tracker has forgotten us: rejoin its swarm at once if we had joined,
       // so peers announcing meanwhile can reach us.
