@@ -21,6 +21,12 @@ export type P2PErrorCode =
   | 'ice-failed' // offers and answers were exchanged but no network path was found
   | 'strategy' // the signaling network failed
   | 'room-left' // the room was left while the operation was pending
+  | 'declined' // the receiver's onFile declined the file (or has no onFile)
+  | 'busy' // the receiver already takes as many files from this peer as it allows
+  | 'cancelled' // the transfer was cancelled, by this side or the other
+  | 'timeout' // a transfer was idle, or an answer did not come, for too long
+  | 'integrity' // received bytes did not match their SHA-256
+  | 'flood' // a peer sent too many malformed or orphan messages and was disconnected
 
 /** Every error this library raises or reports: a message for people, a code for programs. */
 export class P2PError extends Error {

@@ -13,6 +13,7 @@ import {maxCredentialsLength, startSignaling} from './signaling.js'
 import {createPresence, presenceActionId} from './presence.js'
 import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
+import {createFiles, fileActionId} from './files/index.js'
 import type {Signaling, Strategy} from './strategy.js'
 import type {
   BaseRoomConfig,
@@ -229,6 +230,13 @@ const createRoom = <C extends BaseRoomConfig>(
   const actions = createActions(transfers, resolveTargets)
   const kinds = createStreamKinds(() => self)
   const presence = createPresence({action: actions.makeAction(presenceActionId), problem: report})
+  const files = createFiles({
+    action: actions.makeAction(fileActionId),
+    problem: report,
+    isOpen: peerId => isJoined(peerId) && !!peers.get(peerId)?.isOpen,
+    disconnect: (peerId, reason) => peers.get(peerId)?.close(reason),
+    limits: config.fileLimits,
+  })
   const media = createMedia({
     stream: (stream, peerId, meta) =>
       kinds.deliver(stream, peerId, meta) || callSafely(() => on.peerStream(stream, peerId, meta)),
@@ -264,6 +272,7 @@ const createRoom = <C extends BaseRoomConfig>(
       peer.id,
     )
     transfers.dropPeer(peer.id, error)
+    files.dropPeer(peer.id, error)
     media.dropPeer(peer.id)
     presence.dropPeer(peer.id)
     for (const [id, ping] of pings) if (ping.peerId === peer.id) pings.delete(id), ping.reject(error)
@@ -366,6 +375,7 @@ const createRoom = <C extends BaseRoomConfig>(
     forget()
     taken.release()
     clearInterval(keepaliveTimer)
+    files.close()
     presence.stop()
     removeEventListener?.('pagehide', onPageHide)
     // Goodbyes go out synchronously: on pagehide nothing after the first await may run.
@@ -438,6 +448,8 @@ const createRoom = <C extends BaseRoomConfig>(
     setPresence: presence.setPresence,
     onPresence: presence.onPresence,
     getPresence: peerId => presence.getPresence(peerId, selfId()),
+    sendFile: files.sendFile,
+    onFile: files.onFile,
   }
   return self
 }
