@@ -376,6 +376,7 @@ const createRoom = <C extends BaseRoomConfig>(
     taken.release()
     clearInterval(keepaliveTimer)
     files.close()
+    transfers.close()
     presence.stop()
     removeEventListener?.('pagehide', onPageHide)
     // Goodbyes go out synchronously: on pagehide nothing after the first await may run.

@@ -181,7 +181,11 @@ export type Room = {
    * (SHA-256); rejects with a P2PError ('declined', 'busy', 'too-large', 'cancelled', 'timeout',
    * 'integrity', 'peer-left', 'unreadable').
    */
-  sendFile: (source: Blob | ReadableStream<Uint8Array>, peerId: PeerId | PeerId[], options?: SendFileOptions) => Promise<void>
+  sendFile: (
+    source: Blob | ReadableStream<Uint8Array>,
+    peerId: PeerId | PeerId[],
+    options?: SendFileOptions,
+  ) => Promise<void>
   /** Decides on every incoming file: return false (or throw) to decline; take `file.stream()` or `file.file()`. */
   onFile: (callback: FileHandler | undefined) => void
 }

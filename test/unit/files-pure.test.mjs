@@ -12,7 +12,10 @@ test('Sha256 equals node:crypto for every length around the block and padding ed
     const bytes = randomBytes(n)
     assert.equal(new Sha256().update(bytes).hex(), node(bytes), `length ${n}`)
   }
-  assert.equal(new Sha256().update(new TextEncoder().encode('abc')).hex(), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+  assert.equal(
+    new Sha256().update(new TextEncoder().encode('abc')).hex(),
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+  )
 })
 
 test('Sha256 fed in uneven pieces equals one update, for a few MiB', () => {
@@ -44,7 +47,7 @@ test('chunks are ~1 % of a file within 16 KiB..256 KiB: a progress ack per 1 % o
   assert.equal(chunkSizeFor(4 * 1024 ** 3), 256 * 1024)
   for (const size of [1, 5e6, 2e7, 3e7, 1e9]) {
     const chunk = chunkSizeFor(size)
-    assert.ok(chunk <= 256 * 1024 && (chunk <= Math.max(16 * 1024, size / 100 + 1024)), `size ${size}`)
+    assert.ok(chunk <= 256 * 1024 && chunk <= Math.max(16 * 1024, size / 100 + 1024), `size ${size}`)
   }
 })
 

@@ -270,8 +270,9 @@ export const clearReceivedFiles = async () => {
   await root.removeEntry(opfsDirectoryName, {recursive: true}).catch(() => {})
 }
 
+// Tag checks, so Blobs made in another realm (an iframe) count too.
 const isBlob = (value: unknown): value is Blob =>
-  typeof Blob !== 'undefined' && (value instanceof Blob || Object.prototype.toString.call(value) === '[object File]')
+  ['[object Blob]', '[object File]'].includes(Object.prototype.toString.call(value))
 
 export const createFiles = ({action, problem, isOpen, disconnect, limits: given}: FilesDeps) => {
   const limits = {...defaultLimits, ...given}
