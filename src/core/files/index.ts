@@ -94,7 +94,10 @@ export type IncomingFile = {
   readonly done: Promise<void>
 }
 
-/** Return false (or a promise of false), or throw, to decline; anything else accepts. */
+/**
+ * Return false (or a promise of false), or throw, to decline; anything else accepts. Throwing a
+ * P2PError with code 'too-large' or 'busy' declines with that code (the sender's rejection says it).
+ */
 export type FileHandler = (file: IncomingFile) => unknown
 
 export type FileLimits = {
@@ -388,17 +391,16 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
         ),
       ])
     } catch (error) {
-      decision = false
-      problem(new P2PError('declined', `onFile failed, so the file was declined: ${errorMessage(error)}`, peerId))
+      // A P2PError with a code the wire carries ('too-large', 'busy'...) declines with that code.
+      decision = error instanceof P2PError && peerCodes.includes(error.code) ? error : false
+      if (!(error instanceof P2PError))
+        problem(new P2PError('declined', `onFile failed, so the file was declined: ${errorMessage(error)}`, peerId))
     }
     if (incoming.get(key(peerId, id)) !== transfer) return
-    if (decision === false) {
-      failIncoming(transfer, new P2PError('declined', 'declined here', peerId), {
-        t: 'decline',
-        id,
-        code: 'declined',
-        reason: 'the receiver declined it',
-      })
+    if (decision === false || decision instanceof P2PError) {
+      const code = decision instanceof P2PError ? decision.code : 'declined'
+      const reason = decision instanceof P2PError ? decision.message : 'the receiver declined it'
+      failIncoming(transfer, new P2PError(code, `declined here: ${reason}`, peerId), {t: 'decline', id, code, reason})
       return
     }
     if (transfer.wantsStream) transfer.sink = transfer.streamSink
