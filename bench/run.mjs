@@ -20,6 +20,7 @@ for (const [file, name] of [
   ['./join-stages.mjs', 'runJoinStagesBench'],
   ['./broadcast.mjs', 'runBroadcastBench'],
   ['./relay-load.mjs', 'runRelayLoadBench'],
+  ['./files.mjs', 'runFilesBench'],
 ]) {
   if (!existsSync(new URL(file, import.meta.url))) continue
   console.log(`\n== ${file.slice(2, -4)}`)
