@@ -14,6 +14,14 @@
  *   receiver → {t:'done', id} | {t:'fail', id, code, reason}          whole hash checked
  *   either → {t:'cancel', id, reason}
  *
+ * Resume: an offer of a File carries `key` (a hash of its name, size, type and lastModified, or
+ * the app's `resumeKey`). When a peer drops mid-way, the receiver keeps what it verified (the
+ * OPFS file, the index of the next chunk, the SHA-256 state); when the same peer (same
+ * identity, so the same id) offers the same key again, it answers {t:'accept', id, from: n}
+ * and the sender re-reads (and re-hashes, locally) the first n chunks and sends from chunk n.
+ * Kept in memory on the receiver: it survives the sender's reload or a dropped connection,
+ * not the receiver's own reload.
+ *
  * Memory is bounded by the window on both sides, never by the file: the sender reads one
  * slice per chunk and stops when `windowBytes` are unacknowledged; the receiver acks a chunk
  * only once it left memory (OPFS write resolved, or the app's reader pulled it), so a slow
@@ -70,6 +78,8 @@ export type SendFileOptions = {
   onProgress?: (progress: FileProgress, peerId: PeerId) => void
   /** Aborting cancels the transfer on both sides; the promise rejects with 'cancelled'. */
   signal?: AbortSignal
+  /** Names this content for resuming (default for a File: its name, size, type and lastModified). */
+  resumeKey?: string
 }
 
 /** An offer, as the receiver's onFile sees it. Everything here came from the peer: untrusted. */
@@ -82,6 +92,8 @@ export type IncomingFile = {
   /** Declared size in bytes, or undefined for a stream of unknown length. Enforced: more bytes cancel it. */
   readonly size?: number
   readonly metadata?: Metadata
+  /** Bytes already held from an earlier, interrupted transfer of the same file from the same peer (0 if none). */
+  readonly resumedFrom: number
   /** Take the bytes as a stream (call it before accepting, i.e. inside onFile). Backpressured across the network. */
   stream(): ReadableStream<Uint8Array>
   /** The whole file, verified: in the Origin Private File System where present, else in memory (`maxMemoryBytes`). */
@@ -144,8 +156,17 @@ const measure = (speed: Speed, bytes: number, size?: number): FileProgress => {
 }
 
 type Control =
-  | {t: 'offer'; id: string; name: string; type: string; size?: number; chunk: number; metadata?: Metadata}
-  | {t: 'accept'; id: string}
+  | {
+      t: 'offer'
+      id: string
+      name: string
+      type: string
+      size?: number
+      chunk: number
+      metadata?: Metadata
+      key?: string
+    }
+  | {t: 'accept'; id: string; from?: number}
   | {t: 'decline'; id: string; code: string; reason: string}
   | {t: 'ack'; id: string; i: number; bytes: number}
   | {t: 'end'; id: string; size: number; hash: string}
@@ -161,6 +182,8 @@ type Outgoing = {
   id: string
   peerId: PeerId
   accepted: (ok: boolean, error?: P2PError) => void
+  /** The chunk the receiver resumes from (0: from the start). */
+  from: number
   acked: number
   ackedBytes: number
   /** Wakes the send loop when an ack opens the window. */
@@ -169,6 +192,7 @@ type Outgoing = {
   lastHeard: number
   speed: Speed
   size?: number
+  chunk: number
   onProgress?: SendFileOptions['onProgress']
   stopped?: P2PError
 }
@@ -177,6 +201,18 @@ type Sink = {
   write: (bytes: Uint8Array) => Promise<void>
   close: () => Promise<File | undefined>
   abort: (error: P2PError) => void
+  /** Commits what was written and returns the file handle, to resume into later (OPFS only). */
+  suspend?: () => Promise<FileSystemFileHandle>
+}
+
+/** What a receiver keeps of an interrupted transfer, to resume it. */
+type Partial = {
+  handle: FileSystemFileHandle
+  bytes: number
+  index: number
+  hash: ReturnType<Sha256['state']>
+  size?: number
+  chunk: number
 }
 
 type Incoming = {
@@ -236,16 +272,25 @@ const memorySink = (name: string, type: string, limit: number): Sink => {
 /** The directory received files are assembled in, under the Origin Private File System. */
 export const opfsDirectoryName = 'p2p-files'
 
-const opfsSink = async (id: string, name: string, type: string): Promise<Sink | undefined> => {
+const opfsSink = async (id: string, name: string, type: string, resume?: Partial): Promise<Sink | undefined> => {
   const storage = (globalThis.navigator as Navigator | undefined)?.storage
   if (!storage?.getDirectory) return undefined
   try {
     const root = await storage.getDirectory()
     const dir = await root.getDirectoryHandle(opfsDirectoryName, {create: true})
-    const handle = await dir.getFileHandle(id, {create: true})
+    const handle = resume?.handle ?? (await dir.getFileHandle(id, {create: true}))
     if (typeof handle.createWritable !== 'function') return undefined
-    const writable = await handle.createWritable({keepExistingData: false})
+    const writable = await handle.createWritable({keepExistingData: !!resume})
+    if (resume) {
+      // Only verified bytes count: drop anything past them, and write on from there.
+      await writable.truncate(resume.bytes)
+      await writable.seek(resume.bytes)
+    }
     return {
+      suspend: async () => {
+        await writable.close()
+        return handle
+      },
       write: bytes => writable.write(bytes as Uint8Array<ArrayBuffer>),
       close: async () => {
         await writable.close()
@@ -255,7 +300,7 @@ const opfsSink = async (id: string, name: string, type: string): Promise<Sink | 
       },
       abort: () => {
         void writable.abort().then(
-          () => dir.removeEntry(id),
+          () => dir.removeEntry(handle.name),
           () => {},
         )
       },
@@ -282,6 +327,9 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
   const outgoing = new Map<string, Outgoing>()
   const incoming = new Map<string, Incoming>()
   let handler: FileHandler | undefined
+  /** Interrupted transfers kept for resuming, by peer and key; at most `maxPartials`, oldest dropped. */
+  const partials = new Map<string, Partial>()
+  const maxPartials = 16
 
   const key = (peerId: PeerId, id: string) => `${peerId}\u0000${id}`
   const say = (peerId: PeerId, message: Control) =>
@@ -301,7 +349,8 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
   }
 
   const readOffer = (value: Record<string, unknown>): Extract<Control, {t: 'offer'}> | undefined => {
-    const {id, name, type, size, chunk, metadata} = value
+    const {id, name, type, size, chunk, metadata, key} = value
+    if (key !== undefined && (typeof key !== 'string' || key.length > 64)) return undefined
     if (typeof id !== 'string' || !id || id.length > 32) return undefined
     if (size !== undefined && !(Number.isSafeInteger(size) && (size as number) >= 0)) return undefined
     if (!(Number.isSafeInteger(chunk) && (chunk as number) >= 1 && (chunk as number) <= maxChunkBytes)) return undefined
@@ -314,6 +363,7 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       size: size as number | undefined,
       chunk: chunk as number,
       metadata: metadata as Metadata,
+      key: key as string | undefined,
     }
   }
 
@@ -330,6 +380,10 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       return decline('too-large', `${offer.size} bytes is over this peer's limit of ${limits.maxFileBytes}`)
     if (!handler) return decline('declined', 'this peer does not take files (no onFile handler)')
 
+    const partialKey = offer.key === undefined ? undefined : key(peerId, offer.key)
+    const partial = partialKey ? partials.get(partialKey) : undefined
+    const resumable = partial && partial.size === offer.size && partial.chunk === offer.chunk ? partial : undefined
+    if (partialKey) partials.delete(partialKey)
     let settleDone!: (error?: P2PError, file?: File) => void
     let fileResult: Promise<File> | undefined
     const done = new Promise<File | undefined>((resolve, reject) => {
@@ -357,6 +411,7 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
         type: offer.type,
         size: offer.size,
         metadata: offer.metadata,
+        resumedFrom: resumable?.bytes ?? 0,
         stream: () => {
           if (transfer.state !== 'deciding')
             throw invalidConfig('IncomingFile.stream() must be called inside onFile, before the transfer is accepted')
@@ -403,9 +458,16 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       failIncoming(transfer, new P2PError(code, `declined here: ${reason}`, peerId), {t: 'decline', id, code, reason})
       return
     }
+    let from = 0
     if (transfer.wantsStream) transfer.sink = transfer.streamSink
     else {
-      const onDisk = await opfsSink(`${Date.now()}-${randomId(8)}`, offer.name, offer.type)
+      let onDisk = resumable && (await opfsSink('', offer.name, offer.type, resumable))
+      if (onDisk && resumable) {
+        from = resumable.index
+        transfer.nextIndex = resumable.index
+        transfer.received = resumable.bytes
+        transfer.hash = Sha256.fromState(resumable.hash)
+      } else onDisk = await opfsSink(`${Date.now()}-${randomId(8)}`, offer.name, offer.type)
       if (!onDisk && offer.size !== undefined && offer.size > limits.maxMemoryBytes) {
         failIncoming(transfer, new P2PError('too-large', 'too large to assemble in memory here', peerId), {
           t: 'decline',
@@ -419,7 +481,7 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     }
     transfer.state = 'running'
     transfer.lastHeard = Date.now()
-    void say(peerId, {t: 'accept', id})
+    void say(peerId, {t: 'accept', id, from})
   }
 
   /** A stream whose pulls are what acknowledges chunks to the sender: a reader that stops stops the sender. */
@@ -632,8 +694,16 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     transfer.lastHeard = Date.now()
     const reason = typeof value.reason === 'string' ? value.reason.slice(0, 300) : 'no reason given'
     switch (value.t) {
-      case 'accept':
+      case 'accept': {
+        const chunks = transfer.size === undefined ? 0 : Math.ceil(transfer.size / transfer.chunk)
+        const from = value.from ?? 0
+        if (!Number.isSafeInteger(from) || (from as number) < 0 || (from as number) > chunks) {
+          void say(peerId, {t: 'cancel', id: transfer.id, reason: 'a resume point past the file'})
+          return transfer.finish(new P2PError('malformed', `peer ${peerId} asked to resume past the end`, peerId))
+        }
+        transfer.from = from as number
         return transfer.accepted(true)
+      }
       case 'decline': {
         const error = new P2PError(codeFrom(value.code), `peer ${peerId} declined the file: ${reason}`, peerId)
         transfer.accepted(false, error)
@@ -665,10 +735,11 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
   }
 
   /** Yields the source as slices of `size` bytes, reading one at a time. */
-  async function* slices(source: Blob | ReadableStream<Uint8Array>, size: number, from: number) {
+  async function* slices(source: Blob | ReadableStream<Uint8Array>, size: number, from: number, to?: number) {
     if (isBlob(source)) {
-      for (let start = from; start < source.size; start += size)
-        yield new Uint8Array(await source.slice(start, start + size).arrayBuffer())
+      const end = to ?? source.size
+      for (let start = from; start < end; start += size)
+        yield new Uint8Array(await source.slice(start, Math.min(end, start + size)).arrayBuffer())
       return
     }
     const reader = source.getReader()
@@ -728,6 +799,8 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
         lastHeard: Date.now(),
         speed: {samples: []},
         size,
+        chunk,
+        from: 0,
         onProgress: options.onProgress,
         accepted: ok => acceptedResolve(ok),
         finish: error => {
@@ -748,15 +821,26 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       if (options.signal?.aborted) return reject(new P2PError('cancelled', 'the transfer was cancelled', peerId))
       options.signal?.addEventListener('abort', onAbort)
       outgoing.set(id, transfer)
-      void say(peerId, {t: 'offer', id, name, type, size, chunk, metadata: options.metadata})
-
       void (async () => {
+        const resumeKey =
+          options.resumeKey?.slice(0, 64) ??
+          (isBlob(source)
+            ? await digest(
+                new TextEncoder().encode([name, source.size, type, (source as File).lastModified ?? ''].join('\u0000')),
+              )
+            : undefined)
+        void say(peerId, {t: 'offer', id, name, type, size, chunk, metadata: options.metadata, key: resumeKey})
         if (!(await accepted) || transfer.stopped) return
         const whole = new Sha256()
-        let index = 0
-        let sent = 0
+        const from = isBlob(source) ? transfer.from : 0
+        let index = from
+        let sent = from * chunk
         try {
-          for await (const bytes of slices(source, chunk, 0)) {
+          // Resuming: what the receiver holds is re-read here only to carry the whole-file hash on.
+          if (from) for await (const bytes of slices(source as Blob, 4 * 1024 * 1024, 0, sent)) whole.update(bytes)
+          transfer.acked = from
+          transfer.ackedBytes = sent
+          for await (const bytes of slices(source, chunk, sent)) {
             while (!transfer.stopped && sent - transfer.ackedBytes + bytes.byteLength > windowBytes)
               await new Promise<void>(resolve => (transfer.wake = resolve))
             if (transfer.stopped) return
@@ -850,7 +934,31 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     },
     dropPeer(peerId: PeerId, error: P2PError) {
       junk.delete(peerId)
-      for (const transfer of [...incoming.values()]) if (transfer.peerId === peerId) failIncoming(transfer, error)
+      for (const transfer of [...incoming.values()]) {
+        if (transfer.peerId !== peerId) continue
+        const {sink, offer} = transfer
+        if (transfer.state === 'running' && sink?.suspend && offer.key !== undefined) {
+          // Keep what was verified, to resume when this peer offers the same file again.
+          incoming.delete(key(peerId, transfer.id))
+          transfer.settle(error)
+          void transfer.writing
+            .then(() => sink.suspend!())
+            .then(handle => {
+              partials.set(key(peerId, offer.key!), {
+                handle,
+                bytes: transfer.received,
+                index: transfer.nextIndex,
+                hash: transfer.hash.state(),
+                size: offer.size,
+                chunk: offer.chunk,
+              })
+              while (partials.size > maxPartials) partials.delete(partials.keys().next().value!)
+            })
+            .catch(() => {})
+          continue
+        }
+        failIncoming(transfer, error)
+      }
       for (const transfer of [...outgoing.values()]) if (transfer.peerId === peerId) transfer.finish(error)
     },
     close() {
