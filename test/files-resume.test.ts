@@ -4,7 +4,6 @@ import {Sha256} from '../src/core/files/sha256.js'
 import {openPeer, testConfig, uniqueRoom, until, type TestPeer} from './helpers/peers.js'
 
 const MiB = 1024 * 1024
-// biome-ignore lint/suspicious/noExplicitAny: the page's own core module
 const coreOf = (page: TestPeer): Promise<any> => new page.window.Function('return import("/src/core/index.ts")')()
 
 const content = (mib: number) => {
