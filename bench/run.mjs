@@ -22,6 +22,7 @@ for (const [file, name] of [
   ['./unreliable.mjs', 'runUnreliableBench'],
   ['./relay-load.mjs', 'runRelayLoadBench'],
   ['./request.mjs', 'runRequestBench'],
+  ['./files.mjs', 'runFilesBench'],
 ]) {
   if (!existsSync(new URL(file, import.meta.url))) continue
   console.log(`\n== ${file.slice(2, -4)}`)

@@ -36,7 +36,8 @@ describe('<p2p-file-send>', () => {
       const {file, peerId} = received.detail
       expect(peerId).to.equal(a.$('p2p-room').selfId)
       expect(file.name).to.equal('holiday-photos.zip')
-      expect(file.type).to.equal('application/zip')
+      // Not on the safe list: offered as bytes to download, never rendered in this origin.
+      expect(file.type).to.equal('application/octet-stream')
       expect(file.size).to.equal(content.length)
       expect(new Uint8Array(await file.arrayBuffer())).to.deep.equal(content)
       const progress = peer.seen('p2p-file-progress').map(e => e.detail)
@@ -80,7 +81,7 @@ describe('<p2p-file-send>', () => {
   it('a file the receiver refuses (over its max-message-size) shows why on the sender', async () => {
     const roomId = uniqueRoom('refuse')
     const a = await openElementsPeer(roomHtml(roomId, '<p2p-file-send></p2p-file-send>'))
-    const b = await openElementsPeer(roomHtml(roomId, '<p2p-file-send></p2p-file-send>', 'max-message-size="10000"'))
+    const b = await openElementsPeer(roomHtml(roomId, '<p2p-file-send max-receive-size="10000"></p2p-file-send>'))
     await until(() => a.$('p2p-room').peers.length === 1, 'peers to meet')
     choose(a, [new File([bytes(50_000)], 'report.pdf')])
     const error = await until(() => a.seen('p2p-file-error')[0], 'p2p-file-error')
@@ -119,7 +120,7 @@ describe('<p2p-file-send>', () => {
   })
 
   it('a file whose sender leaves mid-way is marked as not arrived, on the receiver too', async () => {
-    const {peers} = await openRoomPeers(2, '<p2p-file-send></p2p-file-send>')
+    const {peers} = await openRoomPeers(2, '<p2p-file-send ask-above="100000000"></p2p-file-send>')
     const [a, b] = peers as [ElementsPeer, ElementsPeer]
     choose(a, [new File([bytes(20 * 1024 * 1024)], 'movie.mp4')])
     await until(
@@ -146,6 +147,77 @@ describe('<p2p-file-send>', () => {
     await until(() => c.seen('p2p-file-received').length === 1, 'c to get it')
     expect(b.seen('p2p-file-received')).to.have.length(0)
     expect(rows(a, 'sent')[0]!.querySelectorAll('progress')).to.have.length(1)
+    closePeerPages(peers)
+  })
+
+  it('a file above ask-above waits for Accept; Decline rejects the sender with "declined" and nothing arrives', async () => {
+    const {peers} = await openRoomPeers(2, '<p2p-file-send ask-above="1000"></p2p-file-send>')
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
+    choose(a, [new File([bytes(5000)], 'first.bin')])
+    const accept = await until(() => shadowOf(b).querySelector<HTMLButtonElement>('[part~=accept]'), 'the prompt')
+    expect(text(rows(b, 'received')[0]!)).to.contain('wants to send first.bin (4.9 KiB)')
+    expect(b.seen('p2p-file-progress')).to.have.length(0)
+    accept.click()
+    await until(() => b.seen('p2p-file-received').length === 1, 'the accepted file')
+    choose(a, [new File([bytes(5000)], 'second.bin')])
+    const decline = await until(
+      () => shadowOf(b).querySelector<HTMLButtonElement>('[part~=decline]'),
+      'the second prompt',
+    )
+    decline.click()
+    const error = await until(() => a.seen('p2p-file-error')[0], 'the sender to hear')
+    expect(error.detail.code).to.equal('declined')
+    expect(text(rows(a, 'sent')[0]!)).to.contain('declined')
+    expect(b.seen('p2p-file-received')).to.have.length(1)
+    // Small files (up to ask-above) come without asking.
+    choose(a, [new File([bytes(900)], 'small.bin')])
+    await until(() => b.seen('p2p-file-received').length === 2, 'the small file')
+    closePeerPages(peers)
+  })
+
+  it('Cancel on the receiver stops the transfer on both sides', async () => {
+    const {peers} = await openRoomPeers(2, '<p2p-file-send ask-above="1000000000"></p2p-file-send>')
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
+    choose(a, [new File([bytes(30 * 1024 * 1024)], 'huge.bin')])
+    await until(() => b.seen('p2p-file-progress').some(e => e.detail.fraction > 0.02), 'the file to be part-way')
+    shadowOf(b).querySelector<HTMLButtonElement>('[part~=received] [part~=cancel]')!.click()
+    const error = await until(() => a.seen('p2p-file-error')[0], 'the sender to hear')
+    expect(error.detail.code).to.equal('cancelled')
+    await until(() => text(rows(a, 'sent')[0]!).includes('cancelled'), 'the sender row')
+    expect(text(rows(b, 'received')[0]!)).to.contain('cancelled')
+    expect(b.seen('p2p-file-received')).to.have.length(0)
+    closePeerPages(peers)
+  })
+
+  it('received files keep only safe types for their blob URL, names lose control and bidi characters, rows are capped', async () => {
+    const {peers} = await openRoomPeers(2, '<p2p-file-send max-rows="3" multiple></p2p-file-send>')
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
+    const revoked: string[] = []
+    const revoke = b.window.URL.revokeObjectURL
+    b.window.URL.revokeObjectURL = (url: string) => (revoked.push(url), revoke(url))
+    const sent = [
+      new File(['<script>alert(1)</script>'], 'page.html', {type: 'text/html'}),
+      new File(['<svg xmlns="http://www.w3.org/2000/svg"/>'], 'logo.svg', {type: 'image/svg+xml'}),
+      new File([bytes(100)], 'photo.png', {type: 'image/png'}),
+      new File([bytes(10)], 'invoice\u202Efdp.exe', {type: 'application/pdf'}),
+    ]
+    choose(a, sent)
+    await until(() => b.seen('p2p-file-received').length === 4, 'the four files')
+    const got = b.seen('p2p-file-received').map(e => e.detail.file as File)
+    expect(got.map(f => [f.name, f.type])).to.deep.equal([
+      ['page.html', 'application/octet-stream'],
+      ['logo.svg', 'application/octet-stream'],
+      ['photo.png', 'image/png'],
+      ['invoicefdp.exe', 'application/octet-stream'],
+    ])
+    // At most 3 rows; the first one went, and its object URL with it.
+    const list = rows(b, 'received')
+    expect(list).to.have.length(3)
+    expect(list.map(row => row.dataset.file)).to.not.include('page.html')
+    expect(revoked).to.have.length(1)
+    const link = list[0]!.querySelector('a[download]')!
+    expect(link.getAttribute('download')).to.equal('invoicefdp.exe')
+    expect(text(list[0]!)).to.contain('Download 10 B')
     closePeerPages(peers)
   })
 })

@@ -8,6 +8,10 @@ import type {Action, DataPayload, Metadata, PeerId, ProgressCallback, TargetPeer
 
 /** Messages kept for an action nobody listens to yet, so a receiver registered a moment late still gets them. */
 const backlogLimit = 100
+/** Bytes (of binary and text values) those held messages may take per action; the oldest go first. */
+export const backlogByteLimit = 16 * 1024 * 1024
+const sizeOf = (value: unknown) =>
+  value instanceof ArrayBuffer ? value.byteLength : typeof value === 'string' ? value.length * 2 : 64
 /** Action ids a peer may make us hold messages for before anyone asked for them. */
 const unknownActionLimit = 64
 
@@ -19,6 +23,7 @@ type Entry = {
   onMessage?: Receiver
   onProgress?: ProgressCallback
   backlog: [unknown, PeerId, Metadata][]
+  backlogBytes: number
 }
 
 const utf8 = new TextEncoder()
@@ -41,7 +46,7 @@ export const createActions = (transfers: Transfers, resolveTargets: (targets: Ta
   const entryFor = (actionId: string): Entry => {
     const existing = entries.get(actionId)
     if (existing) return existing
-    const entry = {backlog: []} as unknown as Entry
+    const entry = {backlog: [], backlogBytes: 0} as unknown as Entry
 
     const send = async (
       data: DataPayload,
@@ -61,6 +66,7 @@ export const createActions = (transfers: Transfers, resolveTargets: (targets: Ta
     const onMessage = (callback: Receiver) => {
       entry.onMessage = callback
       const backlog = entry.backlog.splice(0)
+      entry.backlogBytes = 0
       for (const [data, peerId, meta] of backlog) callSafely(() => callback(data, peerId, meta))
     }
     const onReceiveProgress = (callback: ProgressCallback) => {
@@ -82,7 +88,9 @@ export const createActions = (transfers: Transfers, resolveTargets: (targets: Ta
       const entry = entryFor(actionId)
       if (entry.onMessage) return callSafely(() => entry.onMessage!(value, peerId, meta))
       entry.backlog.push([value, peerId, meta])
-      if (entry.backlog.length > backlogLimit) entry.backlog.shift()
+      entry.backlogBytes += sizeOf(value)
+      while (entry.backlog.length > backlogLimit || (entry.backlogBytes > backlogByteLimit && entry.backlog.length > 1))
+        entry.backlogBytes -= sizeOf(entry.backlog.shift()![0])
     },
 
     progress(peerId: PeerId, actionId: string, fraction: number, meta: Metadata) {

@@ -22,8 +22,13 @@ export type P2PErrorCode =
   | 'strategy' // the signaling network failed
   | 'room-left' // the room was left while the operation was pending
   | 'remote-error' // the peer's request handler threw, or it has none for that action
-  | 'timeout' // a request got no reply within its timeoutMs
+  | 'timeout' // a request got no reply within its timeoutMs, or a transfer was idle / unanswered for too long
   | 'aborted' // the caller's AbortSignal stopped a request
+  | 'declined' // the receiver's onFile declined the file (or has no onFile)
+  | 'busy' // the receiver already takes as many files from this peer as it allows
+  | 'cancelled' // the transfer was cancelled, by this side or the other
+  | 'integrity' // received bytes did not match their SHA-256
+  | 'flood' // a peer sent too many malformed or orphan messages and was disconnected
 
 /** Every error this library raises or reports: a message for people, a code for programs. */
 export class P2PError extends Error {

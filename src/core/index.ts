@@ -18,3 +18,14 @@ export {topicOf} from './crypto.js'
 export type * from './types.js'
 export type {MediaChannel, MediaKind, MediaReceiver, MediaSender} from './stream-kinds.js'
 export {combineStrategies, configFor, type MultiRoomConfig} from './multi-strategy.js'
+export {
+  clearReceivedFiles,
+  safeFileName,
+  maxMetadataBytes,
+  type FileHandler,
+  type FileLimits,
+  type FileProgress,
+  type IncomingFile,
+  type SendFileOptions,
+} from './files/index.js'
+export {Sha256} from './files/sha256.js'

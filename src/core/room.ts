@@ -15,6 +15,7 @@ import {createRequests, replyActionId, requestActionId} from './request.js'
 import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
 import {createDatagrams, isUnreliable} from './unreliable.js'
+import {createFiles, fileActionId} from './files/index.js'
 import type {Signaling, Strategy} from './strategy.js'
 import type {
   ActionOptions,
@@ -245,6 +246,13 @@ const createRoom = <C extends BaseRoomConfig>(
     peerIds: () => openPeers().map(peer => peer.id),
     roomId,
   })
+  const files = createFiles({
+    action: actions.makeAction(fileActionId),
+    problem: report,
+    isOpen: peerId => isJoined(peerId) && !!peers.get(peerId)?.isOpen,
+    disconnect: (peerId, reason) => peers.get(peerId)?.close(reason),
+    limits: config.fileLimits,
+  })
   const media = createMedia({
     stream: (stream, peerId, meta) =>
       kinds.deliver(stream, peerId, meta) || callSafely(() => on.peerStream(stream, peerId, meta)),
@@ -280,6 +288,7 @@ const createRoom = <C extends BaseRoomConfig>(
       peer.id,
     )
     transfers.dropPeer(peer.id, error)
+    files.dropPeer(peer.id, error)
     media.dropPeer(peer.id)
     presence.dropPeer(peer.id)
     requests.dropPeer(peer.id, error)
@@ -384,6 +393,8 @@ const createRoom = <C extends BaseRoomConfig>(
     forget()
     taken.release()
     clearInterval(keepaliveTimer)
+    files.close()
+    transfers.close()
     presence.stop()
     removeEventListener?.('pagehide', onPageHide)
     // Goodbyes go out synchronously: on pagehide nothing after the first await may run.
@@ -470,6 +481,8 @@ const createRoom = <C extends BaseRoomConfig>(
     setPresence: presence.setPresence,
     onPresence: presence.onPresence,
     getPresence: peerId => presence.getPresence(peerId, selfId()),
+    sendFile: files.sendFile,
+    onFile: files.onFile,
   }
   return self
 }

@@ -44,6 +44,7 @@ type Incoming = {
   // Chunks are kept as they come and joined at the end, so memory follows bytes actually
   // received, never a size a peer merely declares.
   chunks: Uint8Array[]
+  lastHeard: number
 }
 
 export type TransferEvents = {
@@ -78,7 +79,16 @@ const join = (chunks: Uint8Array[], total: number) => {
 /** Chunks per progress ack: 16 × 64 KiB = one ack per MiB received. */
 export const ackEvery = 16
 
-const refusalCodes: P2PErrorCode[] = ['too-large', 'malformed']
+const refusalCodes: P2PErrorCode[] = ['too-large', 'malformed', 'busy']
+
+/** Messages one peer may have part-way to us at once; a start beyond it is refused ('busy'). */
+export const maxIncomingPerPeer = 64
+/** A part-way message with no chunk for this long is dropped (its sender is stuck or hostile). */
+export const incomingIdleMs = 60_000
+/** Refusals per second per peer that are answered and reported; beyond, frames are dropped silently. */
+export const refusalsPerSecond = 10
+/** Refusals from one peer after which it is disconnected: a broken or hostile client. */
+export const refusalLimit = 500
 
 export const createTransfers = (maxMessageSize: number, events: TransferEvents) => {
   let lastNonce = 0
@@ -86,14 +96,36 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
   const incoming = new Map<PeerId, Map<number, Incoming>>()
   // Nonces refused mid-message: their remaining chunks are skipped quietly.
   const refused = new Map<PeerId, Set<number>>()
+  // Per peer: refusals in the current second and in all, so a flood is not answered frame by frame.
+  const refusals = new Map<PeerId, {windowStart: number; inWindow: number; total: number}>()
 
   const refuse = (peer: Peer, nonce: number, code: P2PErrorCode, message: string) => {
     incoming.get(peer.id)?.delete(nonce)
     if (!refused.has(peer.id)) refused.set(peer.id, new Set())
-    refused.get(peer.id)!.add(nonce)
+    const skip = refused.get(peer.id)!
+    if (skip.size < maxIncomingPerPeer) skip.add(nonce)
+    const now = Date.now()
+    const count = refusals.get(peer.id) ?? {windowStart: now, inWindow: 0, total: 0}
+    refusals.set(peer.id, count)
+    if (now - count.windowStart > 1000) Object.assign(count, {windowStart: now, inWindow: 0})
+    count.total++
+    if (count.total > refusalLimit) {
+      events.problem(
+        new P2PError('flood', `peer ${peer.id} sent over ${refusalLimit} refused messages; disconnected it`, peer.id),
+      )
+      return peer.close(`it sent over ${refusalLimit} malformed or refused messages`)
+    }
+    if (++count.inWindow > refusalsPerSecond) return
     peer.send(encodeRefuse(nonce, `${code}:${message}`))
     events.problem(new P2PError(code, `peer ${peer.id} sent ${message}; the message was dropped`, peer.id))
   }
+
+  const idleTimer = setInterval(() => {
+    const now = Date.now()
+    for (const messages of incoming.values())
+      for (const [nonce, message] of messages) if (now - message.lastHeard > incomingIdleMs) messages.delete(nonce)
+  }, incomingIdleMs / 4)
+  ;(idleTimer as {unref?: () => void}).unref?.()
 
   const receiveChunk = (peer: Peer, frame: Extract<Frame, {type: typeof FrameType.Chunk}>) => {
     const {nonce, index, last} = frame
@@ -123,7 +155,9 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
           `a ${header.total}-byte message, over this peer's maxMessageSize of ${maxMessageSize} bytes (raise maxMessageSize on the receiving side to accept it)`,
         )
       if (header.kind > ValueKind.Binary) return refuse(peer, nonce, 'malformed', `unknown value kind ${header.kind}`)
-      message = {...header, meta: header.meta, received: 0, nextIndex: 0, chunks: []}
+      if (messages.size >= maxIncomingPerPeer)
+        return refuse(peer, nonce, 'busy', `a message while ${messages.size} of its messages are part-way`)
+      message = {...header, meta: header.meta, received: 0, nextIndex: 0, chunks: [], lastHeard: Date.now()}
       messages.set(nonce, message)
       body = parsed.body
     } else if (!message) {
@@ -136,6 +170,7 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
       return refuse(peer, nonce, 'malformed', `fewer bytes than the ${message.total} it declared`)
 
     message.nextIndex++
+    message.lastHeard = Date.now()
     message.received += body.byteLength
     if (body.byteLength) message.chunks.push(body)
     events.progress(peer.id, message.actionId, message.total ? message.received / message.total : 1, message.meta)
@@ -165,6 +200,8 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
   }
 
   return {
+    /** Stops the idle sweep (the room was left). */
+    close: () => clearInterval(idleTimer),
     /** Sends one encoded value to one peer; resolves when the peer has acknowledged every byte. */
     send(
       peer: Peer,
@@ -221,6 +258,7 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
     dropPeer(peerId: PeerId, error: P2PError) {
       incoming.delete(peerId)
       refused.delete(peerId)
+      refusals.delete(peerId)
       for (const [nonce, message] of outgoing) if (message.peerId === peerId) settle(nonce, error)
     },
   }

@@ -1,5 +1,6 @@
 import type {P2PError, P2PErrorCode} from './errors.js'
 import type {Presence} from './presence.js'
+import type {FileHandler, FileLimits, SendFileOptions} from './files/index.js'
 
 export type {Presence} from './presence.js'
 import type {Identity} from './identity.js'
@@ -170,6 +171,8 @@ export type BaseRoomConfig = {
   rtcPolyfill?: typeof RTCPeerConnection
   /** Largest incoming action message, in bytes; bigger ones are refused and reported. Default 128 MiB. */
   maxMessageSize?: number
+  /** Limits on incoming files (room.onFile): size, memory fallback, per-peer concurrency, idle time. */
+  fileLimits?: FileLimits
   /** First re-announce delay while looking for peers; doubles each time. Default 2000 ms. */
   announceIntervalMs?: number
   /** Ceiling of the re-announce delay: the steady-state rate is one announce per this interval. Default 60000 ms. */
@@ -279,6 +282,20 @@ export type Room = {
   onPresence: (callback: (state: Presence, peerId: PeerId) => void) => void
   /** What a peer (or this page, given `selfId`) last said about itself, if anything. */
   getPresence: (peerId: PeerId) => Presence | undefined
+  /**
+   * Streams a File, Blob or ReadableStream<Uint8Array> to a peer (or several; a stream: one),
+   * with memory bounded by a 4 MiB window. The receiver's onFile sees `{peerId, name, size,
+   * metadata}` first and accepts or declines. Resolves once the receiver verified every byte
+   * (SHA-256); rejects with a P2PError ('declined', 'busy', 'too-large', 'cancelled', 'timeout',
+   * 'integrity', 'peer-left', 'unreadable').
+   */
+  sendFile: (
+    source: Blob | ReadableStream<Uint8Array>,
+    peerId: PeerId | PeerId[],
+    options?: SendFileOptions,
+  ) => Promise<void>
+  /** Decides on every incoming file: return false (or throw) to decline; take `file.stream()` or `file.file()`. */
+  onFile: (callback: FileHandler | undefined) => void
 }
 
 export type JoinRoom<C extends BaseRoomConfig = BaseRoomConfig> = (

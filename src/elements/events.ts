@@ -31,7 +31,16 @@ export type ProgressDetail = {
 export type PresenceDetail = {peerId: PeerId; presence: Presence; previous?: Presence; from: PeerLabel}
 /** What a file transfer carries besides its bytes. */
 export type FileMeta = {id: string; name: string; type: string; size: number; lastModified: number}
-export type FileProgressDetail = {file: FileMeta; peerId: PeerId; fraction: number; direction: 'send' | 'receive'}
+export type FileProgressDetail = {
+  file: FileMeta
+  peerId: PeerId
+  fraction: number
+  direction: 'send' | 'receive'
+  /** Bytes the receiver verified and acknowledged. */
+  bytes?: number
+  bytesPerSecond?: number
+  secondsLeft?: number
+}
 export type FileReceivedDetail = {file: File; peerId: PeerId}
 export type FileErrorDetail = {file?: FileMeta; peerId?: PeerId; error: Error; message: string; code?: string}
 export type MediaErrorDetail = {error: Error; message: string; name: string}

@@ -1,8 +1,10 @@
 import {css, html, nothing} from 'lit'
 import {query, state} from 'lit/decorators.js'
 import {P2PError, type P2PErrorCode, errorMessage} from '../core/errors.js'
+import type {FileProgress, IncomingFile} from '../core/files/index.js'
+import {safeFileName} from '../core/files/index.js'
 import {randomId} from '../core/ids.js'
-import type {PeerId} from '../core/types.js'
+import type {PeerId, Room} from '../core/types.js'
 import {errorDetail, fire, type FileMeta} from './events.js'
 import {formatBytes, formatDuration, formatSpeed, percent} from './format.js'
 import {events} from './names.js'
@@ -11,68 +13,91 @@ import {property} from './property.js'
 import {type RoomEventHandlers, RoomView} from './room-member.js'
 import {sharedStyles, tokens} from './styles.js'
 
-/** The action files travel on unless the `name` attribute says otherwise. */
+/** The channel files travel on unless the `name` attribute says otherwise. */
 const defaultActionName = 'file'
-/** Longest file name kept from a peer; longer ones are cut (names come from other people). */
-const maxNameLength = 200
+
+/**
+ * Types a received file keeps for its blob URL: ones the browser only displays, never runs.
+ * Everything else (text/html, image/svg+xml, application/pdf, text/*, unknown) becomes
+ * application/octet-stream, which the browser downloads instead of rendering in this origin.
+ */
+export const safeTypes = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'audio/mpeg',
+  'audio/ogg',
+  'audio/wav',
+  'audio/webm',
+  'audio/flac',
+  'video/mp4',
+  'video/webm',
+  'video/ogg',
+])
+export const safeType = (type: string) =>
+  safeTypes.has(type.toLowerCase().trim()) ? type.toLowerCase().trim() : 'application/octet-stream'
 
 type Outgoing = {
   meta: FileMeta
-  progress: Record<PeerId, number>
+  progress: Record<PeerId, Progress>
   failed: Record<PeerId, string>
   done: Record<PeerId, boolean>
-  rates: Record<PeerId, Rate>
+  controllers: Record<PeerId, AbortController>
 }
 type Incoming = {
   meta: FileMeta
   peerId: PeerId
-  fraction: number
+  progress: Progress
   file?: File
   url?: string
   failed?: string
-  rate: Rate
+  /** Set while the user is asked: resolves with their answer. */
+  ask?: (yes: boolean) => void
+  transfer: IncomingFile
+  started: number
+  finished?: number
 }
+type Progress = {
+  fraction: number
+  bytes: number
+  bytesPerSecond?: number
+  secondsLeft?: number
+  started: number
+  finished?: number
+}
+const newProgress = (): Progress => ({fraction: 0, bytes: 0, started: performance.now()})
 
-/** Seconds of recent progress the speed is measured over: long enough to be steady, short enough to follow changes. */
-const speedWindowMs = 3_000
 /** Speed and time left show once a transfer has run this long (before, the figure would be noise). */
 const speedAfterMs = 500
 
-/** Recent (time, fraction) samples of one transfer to one peer, for its speed and time left. */
-type Rate = {samples: [number, number][]; started: number; finished?: number}
-const newRate = (): Rate => ({samples: [], started: performance.now()})
-const sample = (rate: Rate, fraction: number) => {
-  const now = performance.now()
-  rate.samples.push([now, fraction])
-  while (rate.samples.length > 2 && now - rate.samples[0]![0] > speedWindowMs) rate.samples.shift()
-  if (fraction >= 1) rate.finished ??= now
-}
-/** Bytes per second over the recent samples, or undefined while there is too little to tell. */
-const speedOf = (rate: Rate, size: number) => {
-  const first = rate.samples[0]
-  const last = rate.samples.at(-1)
-  if (!first || !last || last[0] - rate.started < speedAfterMs || last[0] === first[0]) return undefined
-  return ((last[1] - first[1]) * size * 1000) / (last[0] - first[0])
-}
-
-/** A peer's file description, checked: it comes from someone else's page. */
-const readMeta = (value: unknown): FileMeta | undefined => {
-  const meta = value as Partial<FileMeta> | null
-  if (!meta || typeof meta !== 'object' || typeof meta.id !== 'string' || typeof meta.name !== 'string')
-    return undefined
-  return {
-    id: meta.id.slice(0, 32),
-    name: meta.name.replace(/[/\\\0]/g, '_').slice(0, maxNameLength) || 'file',
-    type: typeof meta.type === 'string' ? meta.type : '',
-    size: Number(meta.size) || 0,
-    lastModified: Number(meta.lastModified) || Date.now(),
-  }
+/** One p2p-file-send per (core room, name) takes the offers named for it. */
+const widgets = new WeakMap<Room, Map<string, P2PFileSend>>()
+const route = (room: Room) => {
+  let byName = widgets.get(room)
+  if (byName) return byName
+  widgets.set(room, (byName = new Map()))
+  const names = byName
+  room.onFile(incoming => {
+    const channel = (incoming.metadata as {channel?: unknown} | undefined)?.channel
+    const widget = typeof channel === 'string' ? names.get(channel) : undefined
+    return widget ? widget.offered(incoming) : false
+  })
+  return byName
 }
 
 /**
  * A file-sharing widget: choose or drop files and they go to everyone in the room (or the
  * peer chosen in its "Send to" list), with a progress bar per file and peer on both sides.
- * Received files are listed with their size and a download link.
+ * Files stream (room.sendFile) in a 4 MiB window, so a multi-GB file never sits in memory;
+ * each is verified (SHA-256) before it is offered. Incoming files above `ask-above` bytes
+ * wait for the user's Accept or Decline; either side can cancel. Received files are listed
+ * with the bytes received and a download link; their blob URL is typed
+ * `application/octet-stream` unless the type is on a short safe list (images but not SVG,
+ * audio, video), so a peer cannot make this origin render its HTML or SVG. Names are stripped
+ * of control and bidi-override characters. At most `max-rows` rows are kept per list; object
+ * URLs are revoked when their row goes.
  *
  * @summary Send files to the peers of a room, with progress, and download what they send.
  * @tag p2p-file-send
@@ -96,6 +121,9 @@ const readMeta = (value: unknown): FileMeta | undefined => {
  * @csspart progress - A `<progress>` bar (one per file and peer).
  * @csspart status - A transfer's status: "42% · 3.1 MiB/s · 6 s left", "✓ Sent · 12 MiB/s", or why it failed.
  * @csspart download - The download link of a received file.
+ * @csspart accept - The Accept button of an incoming file that waits for the user.
+ * @csspart decline - Its Decline button.
+ * @csspart cancel - Stops a transfer on both sides.
  *
  * @cssprop [--p2p-font=inherit] - Font of every p2p element.
  * @cssprop [--p2p-text=inherit] - Text color.
@@ -228,6 +256,29 @@ export class P2PFileSend extends RoomView {
       height: 0.5em;
       accent-color: ${tokens.accent};
     }
+    .ask,
+    .actions {
+      grid-column: 1 / -1;
+      display: flex;
+      gap: ${tokens.gap};
+      align-items: center;
+      flex-wrap: wrap;
+    }
+    [part~='accept'],
+    [part~='decline'],
+    [part~='cancel'] {
+      font-size: 0.85em;
+      padding: 0.15em 0.6em;
+      border: 1px solid ${tokens.border};
+      background: transparent;
+      color: inherit;
+      cursor: pointer;
+    }
+    [part~='accept'] {
+      background: ${tokens.accent};
+      color: ${tokens.accentText};
+      border-color: ${tokens.accent};
+    }
     [part~='download'] {
       color: ${tokens.accent};
       font-weight: 500;
@@ -235,7 +286,7 @@ export class P2PFileSend extends RoomView {
   `,
   ]
 
-  /** The action files travel on; the same on every peer. Two widgets with different names are separate. */
+  /** The channel files travel on; the same on every peer. Two widgets with different names are separate. */
   @property({attribute: 'name', reflect: true}) name = defaultActionName
   /** File types the picker offers, as in `<input type="file" accept>` (e.g. "image/*,.pdf"). */
   @property({attribute: 'accept'}) accept = ''
@@ -243,7 +294,13 @@ export class P2PFileSend extends RoomView {
   @property({attribute: 'multiple', type: Boolean}) multiple = false
   /** Largest file this widget sends, in bytes; bigger ones are refused with a message. */
   @property({attribute: 'max-size', type: Number}) maxSize?: number
-  /** Save received files at once instead of only listing them. */
+  /** Largest file this widget receives, in bytes; bigger offers are declined ('too-large' on the sender). */
+  @property({attribute: 'max-receive-size', type: Number}) maxReceiveSize?: number
+  /** Incoming files above this many bytes (or of unknown size) wait for the user's Accept. Default 10 MiB. */
+  @property({attribute: 'ask-above', type: Number}) askAbove = 10 * 1024 * 1024
+  /** Rows kept in each list; older finished rows go (and their object URLs are revoked). */
+  @property({attribute: 'max-rows', type: Number}) maxRows = 20
+  /** Save received files at once instead of only listing them. Only where the app opts in. */
   @property({attribute: 'auto-download', type: Boolean}) autoDownload = false
 
   @state() private outgoing: Outgoing[] = []
@@ -254,30 +311,19 @@ export class P2PFileSend extends RoomView {
 
   @query('input[type=file]') private input!: HTMLInputElement
 
-  #unsubscribe?: () => void
+  #core?: Room
+  #routedName?: string
 
   protected override roomEvents: RoomEventHandlers = {
     'p2p-peer-join': () => this.#onPeers(),
     'p2p-join': () => this.#onPeers(),
     'p2p-leave': () => this.#onPeers(),
-    'p2p-peer-leave': ({detail: {peerId}}) => {
-      // Files still arriving from a peer that left will not finish: say so.
-      for (const row of this.incoming)
-        if (row.peerId === peerId && !row.file && !row.failed) {
-          row.failed = 'they left'
-          this.#fail(
-            `${row.meta.name} did not arrive: ${this.label(peerId)} left before sending all of it.`,
-            'peer-left',
-            row.meta,
-            peerId,
-          )
-        }
-      this.#onPeers()
-    },
+    'p2p-peer-leave': () => this.#onPeers(),
   }
 
   #onPeers() {
     if (this.target && !this.roomElement?.peers.includes(this.target)) this.target = ''
+    void this.#route()
     this.requestUpdate()
   }
 
@@ -317,17 +363,43 @@ export class P2PFileSend extends RoomView {
 
   override disconnectedCallback() {
     super.disconnectedCallback()
-    for (const {url} of this.incoming) if (url) URL.revokeObjectURL(url)
+    for (const row of this.incoming) {
+      if (row.url) URL.revokeObjectURL(row.url)
+      row.ask?.(false)
+      if (!row.file && !row.failed) row.transfer.cancel('the widget was removed')
+    }
     this.incoming = []
+    this.#unroute()
   }
 
-  protected override roomChanged(room: P2PRoom | undefined) {
-    this.#subscribe(room)
+  protected override roomChanged(_room: P2PRoom | undefined) {
+    this.#unroute()
+    void this.#route()
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>) {
     super.updated(changed)
-    if (changed.has('name')) this.#subscribe(this.roomElement)
+    if (changed.has('name')) {
+      this.#unroute()
+      void this.#route()
+    }
+  }
+
+  async #route() {
+    const element = this.roomElement
+    const core = element?.coreRoom
+    if (!core || (this.#core === core && this.#routedName === this.name)) return
+    this.#unroute()
+    this.#core = core
+    this.#routedName = this.name
+    route(core).set(this.name, this)
+  }
+
+  #unroute() {
+    if (!this.#core) return
+    const names = widgets.get(this.#core)
+    if (names?.get(this.#routedName!) === this) names.delete(this.#routedName!)
+    this.#core = undefined
   }
 
   #metaOf(file: File): FileMeta {
@@ -346,89 +418,179 @@ export class P2PFileSend extends RoomView {
     })
   }
 
+  /** Drops the oldest settled rows over max-rows, revoking their object URLs. */
+  #trim() {
+    const keep = Math.max(1, this.maxRows)
+    const settledIn = (row: Incoming) => !!(row.file || row.failed)
+    while (this.incoming.length > keep) {
+      const index = this.incoming.findLastIndex(settledIn)
+      if (index < 0) break
+      const [row] = this.incoming.splice(index, 1)
+      if (row!.url) URL.revokeObjectURL(row!.url)
+    }
+    while (this.outgoing.length > keep) {
+      const index = this.outgoing.findLastIndex(row =>
+        Object.keys(row.progress).every(id => row.done[id] || row.failed[id]),
+      )
+      if (index < 0) break
+      this.outgoing.splice(index, 1)
+    }
+  }
+
   async #send(room: P2PRoom, file: File, targets: PeerId[]) {
     const meta = this.#metaOf(file)
     const row: Outgoing = {
       meta,
-      progress: Object.fromEntries(targets.map(id => [id, 0])),
+      progress: Object.fromEntries(targets.map(id => [id, newProgress()])),
       failed: {},
       done: {},
-      rates: Object.fromEntries(targets.map(id => [id, newRate()])),
+      controllers: Object.fromEntries(targets.map(id => [id, new AbortController()])),
     }
     this.outgoing = [row, ...this.outgoing]
-    // The core reports what the receiver acknowledged (every 16 chunks, about 1 MiB, and at the end).
-    const progress = (fraction: number, peerId: PeerId) => {
-      row.progress[peerId] = fraction
-      sample(row.rates[peerId]!, fraction)
-      this.requestUpdate()
-      fire(this, events.fileProgress, {file: meta, peerId, fraction, direction: 'send'})
-    }
-    // One send per peer, so each peer's success or failure is its own; the file is read
-    // once and its bytes shared by every send (a Blob would be read again per peer).
-    let bytes: ArrayBuffer
+    this.#trim()
+    let core: Room
     try {
-      bytes = await file.arrayBuffer()
+      core = await room.ready()
     } catch (error) {
-      row.failed = Object.fromEntries(targets.map(id => [id, 'unreadable']))
-      return this.#fail(`${file.name} could not be read: ${errorMessage(error)}`, 'unreadable', meta)
+      return this.#fail(`${file.name} was not sent: ${errorMessage(error)}`, 'room-left', meta)
+    }
+    // Progress is what the receiver acknowledged (every chunk: 1 % of the file or 256 KiB).
+    const progress = (p: FileProgress, peerId: PeerId) => {
+      Object.assign(row.progress[peerId]!, {
+        fraction: p.fraction ?? 0,
+        bytes: p.bytes,
+        bytesPerSecond: p.bytesPerSecond,
+        secondsLeft: p.secondsLeft,
+      })
+      this.requestUpdate()
+      fire(this, events.fileProgress, {
+        file: meta,
+        peerId,
+        fraction: p.fraction ?? 0,
+        direction: 'send',
+        bytes: p.bytes,
+        bytesPerSecond: p.bytesPerSecond,
+        secondsLeft: p.secondsLeft,
+      })
     }
     await Promise.all(
       targets.map(peerId =>
-        room.sendAction(this.name, bytes, peerId, meta, progress).then(
-          () => {
-            row.done[peerId] = true
-            progress(1, peerId)
-          },
-          error => {
-            const {message, code} = errorDetail(error)
-            row.failed[peerId] =
-              code === 'too-large' ? 'too large for them' : code === 'peer-left' ? 'they left' : 'failed'
-            this.requestUpdate()
-            this.#fail(
-              `${file.name} did not reach ${this.label(peerId)}: ${message}`,
-              code as P2PErrorCode | undefined,
-              meta,
-              peerId,
-              error,
-            )
-          },
-        ),
+        core
+          .sendFile(file, peerId, {
+            metadata: {channel: this.name, id: meta.id, lastModified: meta.lastModified},
+            onProgress: progress,
+            signal: row.controllers[peerId]!.signal,
+          })
+          .then(
+            () => {
+              row.done[peerId] = true
+              row.progress[peerId]!.finished = performance.now()
+              row.progress[peerId]!.fraction = 1
+              this.requestUpdate()
+            },
+            error => {
+              const {message, code} = errorDetail(error)
+              row.failed[peerId] =
+                code === 'too-large'
+                  ? 'too large for them'
+                  : code === 'peer-left'
+                    ? 'they left'
+                    : code === 'declined'
+                      ? 'declined'
+                      : code === 'cancelled'
+                        ? 'cancelled'
+                        : 'failed'
+              this.requestUpdate()
+              this.#fail(
+                `${file.name} did not reach ${this.label(peerId)}: ${message}`,
+                code as P2PErrorCode | undefined,
+                meta,
+                peerId,
+                error,
+              )
+            },
+          ),
       ),
     )
   }
 
-  #subscribe(room: P2PRoom | undefined) {
-    this.#unsubscribe?.()
-    this.#unsubscribe = room?.subscribeAction(this.name, {
-      progress: (fraction, peerId, metadata) => {
-        const meta = readMeta(metadata)
-        if (!meta) return
-        const row = this.#incoming(meta, peerId)
-        row.fraction = fraction
-        sample(row.rate, fraction)
+  /** Called by the room's file router for an offer named for this widget: accept, ask, or decline. */
+  offered(transfer: IncomingFile): Promise<boolean> | boolean {
+    const data = (transfer.metadata ?? {}) as {id?: unknown; lastModified?: unknown}
+    const meta: FileMeta = {
+      id: typeof data.id === 'string' ? data.id.slice(0, 32) : randomId(12),
+      name: safeFileName(transfer.name),
+      type: transfer.type,
+      size: transfer.size ?? 0,
+      lastModified: Number(data.lastModified) || Date.now(),
+    }
+    if (this.maxReceiveSize !== undefined && (transfer.size ?? 0) > this.maxReceiveSize)
+      throw new P2PError('too-large', `files up to ${this.maxReceiveSize} bytes are taken here`)
+    const row: Incoming = {meta, peerId: transfer.peerId, progress: newProgress(), transfer, started: performance.now()}
+    this.incoming = [row, ...this.incoming]
+    this.#trim()
+    transfer.onProgress(p => {
+      Object.assign(row.progress, {
+        fraction: p.fraction ?? 0,
+        bytes: p.bytes,
+        bytesPerSecond: p.bytesPerSecond,
+        secondsLeft: p.secondsLeft,
+      })
+      this.requestUpdate()
+      fire(this, events.fileProgress, {
+        file: meta,
+        peerId: row.peerId,
+        fraction: p.fraction ?? 0,
+        direction: 'receive',
+        bytes: p.bytes,
+        bytesPerSecond: p.bytesPerSecond,
+        secondsLeft: p.secondsLeft,
+      })
+    })
+    transfer.file().then(
+      received => {
+        // The blob URL's type is safe to open in this origin; the shown size is what arrived.
+        const file = new File([received], meta.name, {type: safeType(meta.type), lastModified: meta.lastModified})
+        Object.assign(row, {file, url: URL.createObjectURL(file)})
+        Object.assign(row.progress, {fraction: 1, bytes: file.size, finished: performance.now()})
         this.requestUpdate()
-        fire(this, events.fileProgress, {file: meta, peerId, fraction, direction: 'receive'})
-      },
-      data: (data, peerId, metadata) => {
-        const meta = readMeta(metadata)
-        if (!meta || !(data instanceof ArrayBuffer)) return
-        const row = this.#incoming(meta, peerId)
-        const file = new File([data], meta.name, {type: meta.type, lastModified: meta.lastModified})
-        Object.assign(row, {fraction: 1, file, url: URL.createObjectURL(file)})
-        sample(row.rate, 1)
-        this.requestUpdate()
-        fire(this, events.fileReceived, {file, peerId})
+        fire(this, events.fileReceived, {file, peerId: row.peerId})
         if (this.autoDownload) this.#download(row)
       },
+      error => {
+        const {code} = errorDetail(error)
+        if (row.ask) return
+        row.failed =
+          code === 'peer-left'
+            ? 'they left'
+            : code === 'cancelled'
+              ? 'cancelled'
+              : code === 'declined'
+                ? 'declined'
+                : 'failed'
+        this.requestUpdate()
+        if (code === 'declined') return
+        this.#fail(
+          code === 'peer-left'
+            ? `${meta.name} did not arrive: ${this.label(row.peerId)} left before sending all of it.`
+            : `${meta.name} did not arrive: ${errorMessage(error)}`,
+          code as P2PErrorCode | undefined,
+          meta,
+          row.peerId,
+          error,
+        )
+      },
+    )
+    if (transfer.size !== undefined && transfer.size <= this.askAbove) return true
+    return new Promise<boolean>(resolve => {
+      row.ask = yes => {
+        row.ask = undefined
+        if (!yes) row.failed = 'declined'
+        this.requestUpdate()
+        resolve(yes)
+      }
+      this.requestUpdate()
     })
-  }
-
-  #incoming(meta: FileMeta, peerId: PeerId): Incoming {
-    const found = this.incoming.find(row => row.peerId === peerId && row.meta.id === meta.id)
-    if (found) return found
-    const row: Incoming = {meta, peerId, fraction: 0, rate: newRate()}
-    this.incoming = [row, ...this.incoming]
-    return row
   }
 
   #download({url, meta}: Incoming) {
@@ -461,33 +623,30 @@ export class P2PFileSend extends RoomView {
    * One transfer to or from one peer: who, a bar, and what it means now: "42% · 3.1 MiB/s ·
    * 6 s left" while it moves, "Sent"/"Received" with the average speed when done, or why it failed.
    */
-  #bar(
-    peerId: PeerId,
-    direction: 'to' | 'from',
-    fraction: number,
-    size: number,
-    rate: Rate,
-    done: boolean,
-    failed?: string,
-  ) {
+  #bar(peerId: PeerId, direction: 'to' | 'from', p: Progress, done: boolean, failed?: string, cancel?: () => void) {
     const who = this.describe(peerId)
     const label = `${direction} ${who.display}`
     let status: string
     if (failed) status = failed
     else if (done) {
-      const seconds = ((rate.finished ?? performance.now()) - rate.started) / 1000
-      status = `${direction === 'to' ? 'Sent' : 'Received'}${seconds > 0.05 ? ` · ${formatSpeed(size / seconds)}` : ''}`
+      const seconds = ((p.finished ?? performance.now()) - p.started) / 1000
+      status = `${direction === 'to' ? 'Sent' : 'Received'}${seconds > 0.05 ? ` · ${formatSpeed(p.bytes / seconds)}` : ''}`
     } else {
-      const speed = speedOf(rate, size)
-      status = percent(fraction)
-      if (speed && speed > 0)
-        status += ` · ${formatSpeed(speed)} · ${formatDuration(((1 - fraction) * size) / speed)} left`
+      status = percent(p.fraction)
+      if (p.bytesPerSecond && p.bytesPerSecond > 0 && performance.now() - p.started > speedAfterMs) {
+        status += ` · ${formatSpeed(p.bytesPerSecond)}`
+        if (p.secondsLeft !== undefined) status += ` · ${formatDuration(p.secondsLeft)} left`
+      }
     }
     return html`<div class="bar ${done ? 'done' : ''}" part=${done ? 'transfer done' : 'transfer'} data-peer=${peerId}>
       <span class="peer" title=${label}><span class="dot" style=${`background:${who.color}`}></span>${label}</span>
-      <progress part="progress" max="1" .value=${fraction} aria-label=${`${label}: ${percent(fraction)}`}></progress>
+      <progress part="progress" max="1" .value=${p.fraction} aria-label=${`${label}: ${percent(p.fraction)}`}></progress>
       <span part="status" class="pct ${failed ? 'failed' : ''}" aria-live=${done ? 'polite' : 'off'}>${done ? html`<span aria-hidden="true">✓ </span>` : nothing}${status}</span>
-    </div>`
+    </div>${
+      cancel && !done && !failed
+        ? html`<div class="actions"><button part="cancel" type="button" @click=${cancel} aria-label=${`Cancel ${label}`}>Cancel</button></div>`
+        : nothing
+    }`
   }
 
   override render() {
@@ -520,11 +679,11 @@ export class P2PFileSend extends RoomView {
           ? html`<h3>Sent</h3>
             <ul part="sent">
               ${this.outgoing.map(
-                ({meta, progress, failed, done, rates}) => html`<li part="file" data-file=${meta.name}>
+                ({meta, progress, failed, done, controllers}) => html`<li part="file" data-file=${meta.name}>
                   <span part="file-name" title=${meta.name}>${meta.name}</span>
                   <span part="file-size">${formatBytes(meta.size)}</span>
-                  ${Object.entries(progress).map(([peerId, fraction]) =>
-                    this.#bar(peerId, 'to', fraction, meta.size, rates[peerId]!, !!done[peerId], failed[peerId]),
+                  ${Object.entries(progress).map(([peerId, p]) =>
+                    this.#bar(peerId, 'to', p, !!done[peerId], failed[peerId], () => controllers[peerId]!.abort()),
                   )}
                 </li>`,
               )}
@@ -536,14 +695,24 @@ export class P2PFileSend extends RoomView {
           ? html`<h3>Received</h3>
             <ul part="received">
               ${this.incoming.map(
-                ({meta, peerId, fraction, url, failed, file, rate}) => html`<li part="file" data-file=${meta.name}>
-                  <span part="file-name" title=${meta.name}>${meta.name}</span>
+                row => html`<li part="file" data-file=${row.meta.name}>
+                  <span part="file-name" title=${row.meta.name}>${row.meta.name}</span>
                   ${
-                    url
-                      ? html`<a part="download" href=${url} download=${meta.name}>Download ${formatBytes(meta.size)}</a>`
-                      : html`<span part="file-size">${formatBytes(meta.size)}</span>`
+                    row.url
+                      ? html`<a part="download" href=${row.url} download=${row.meta.name}>Download ${formatBytes(row.progress.bytes)}</a>`
+                      : html`<span part="file-size">${formatBytes(row.progress.bytes)}</span>`
                   }
-                  ${this.#bar(peerId, 'from', fraction, meta.size, rate, !!file, failed)}
+                  ${
+                    row.ask
+                      ? html`<div class="ask" role="group" aria-label=${`Incoming file ${row.meta.name}`}>
+                          <span>${this.label(row.peerId)} wants to send ${row.meta.name} (${row.transfer.size === undefined ? 'size unknown' : formatBytes(row.transfer.size)}).</span>
+                          <button part="accept" type="button" @click=${() => row.ask?.(true)}>Accept</button>
+                          <button part="decline" type="button" @click=${() => row.ask?.(false)}>Decline</button>
+                        </div>`
+                      : this.#bar(row.peerId, 'from', row.progress, !!row.file, row.failed, () =>
+                          row.transfer.cancel('the receiver cancelled'),
+                        )
+                  }
                 </li>`,
               )}
             </ul>`

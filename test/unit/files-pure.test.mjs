@@ -1,0 +1,64 @@
+// The pure parts of file transfer: the incremental SHA-256, chunk sizes, name cleaning.
+import {test} from 'node:test'
+import assert from 'node:assert/strict'
+import {createHash, randomBytes} from 'node:crypto'
+import {Sha256} from '../../dist/lib/core/files/sha256.js'
+import {chunkSizeFor, safeFileName} from '../../dist/lib/core/files/index.js'
+
+const node = bytes => createHash('sha256').update(bytes).digest('hex')
+
+test('Sha256 equals node:crypto for every length around the block and padding edges', () => {
+  for (let n = 0; n < 300; n++) {
+    const bytes = randomBytes(n)
+    assert.equal(new Sha256().update(bytes).hex(), node(bytes), `length ${n}`)
+  }
+  assert.equal(
+    new Sha256().update(new TextEncoder().encode('abc')).hex(),
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+  )
+})
+
+test('Sha256 fed in uneven pieces equals one update, for a few MiB', () => {
+  const bytes = randomBytes(3 * 1024 * 1024 + 17)
+  const hash = new Sha256()
+  for (let at = 0; at < bytes.length; ) {
+    const take = 1 + ((at * 7919) % 70_001)
+    hash.update(bytes.subarray(at, at + take))
+    at += take
+  }
+  assert.equal(hash.hex(), node(bytes))
+})
+
+test('Sha256 resumes from a saved state (what a reload keeps)', () => {
+  const bytes = randomBytes(100_000)
+  const first = new Sha256().update(bytes.subarray(0, 40_003))
+  const state = JSON.parse(JSON.stringify(first.state()))
+  assert.equal(state.length % 64, 0)
+  const resumed = Sha256.fromState(state).update(bytes.subarray(state.length))
+  assert.equal(resumed.hex(), node(bytes))
+  assert.throws(() => Sha256.fromState({h: [1, 2], length: 0}), RangeError)
+})
+
+test('chunks are ~1 % of a file within 16 KiB..256 KiB: a progress ack per 1 % or per 256 KiB', () => {
+  assert.equal(chunkSizeFor(undefined), 256 * 1024)
+  assert.equal(chunkSizeFor(0), 16 * 1024)
+  assert.equal(chunkSizeFor(1000), 16 * 1024)
+  assert.equal(chunkSizeFor(10 * 1024 * 1024), 103 * 1024)
+  assert.equal(chunkSizeFor(4 * 1024 ** 3), 256 * 1024)
+  for (const size of [1, 5e6, 2e7, 3e7, 1e9]) {
+    const chunk = chunkSizeFor(size)
+    assert.ok(chunk <= 256 * 1024 && chunk <= Math.max(16 * 1024, size / 100 + 1024), `size ${size}`)
+  }
+})
+
+test('file names lose control and bidi-override characters, path separators, and length', () => {
+  assert.equal(safeFileName('photo\u202Egpj.exe'), 'photogpj.exe')
+  assert.equal(safeFileName('a\u0000b\u001fc\u007fd\u2066e\u2069f\u200eg\u061ch'), 'abcdefgh')
+  assert.equal(safeFileName('../../etc/passwd'), '.._.._etc_passwd')
+  assert.equal(safeFileName('C:\\x'), 'C:_x')
+  assert.equal(safeFileName(''), 'file')
+  assert.equal(safeFileName(42), 'file')
+  assert.equal(safeFileName('\u202e\u202e'), 'file')
+  assert.equal(safeFileName('x'.repeat(1000)).length, 255)
+  assert.equal(safeFileName('résumé 📄.pdf'), 'résumé 📄.pdf')
+})
