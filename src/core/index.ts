@@ -16,3 +16,18 @@ export {defineStrategy, type Signaling, type Strategy, type StrategyContext} fro
 export {topicOf} from './crypto.js'
 export type * from './types.js'
 export type {MediaChannel, MediaKind, MediaReceiver, MediaSender} from './stream-kinds.js'
+export {
+  candidateTypesOf,
+  peerHint,
+  readStats,
+  type CandidateStats,
+  type CandidateType,
+  type GetPeerStats,
+  type HintKind,
+  type MediaLossStats,
+  type PeerConnectionState,
+  type PeerFacts,
+  type PeerStats,
+} from './stats.js'
+export type {DebugEntry, DebugOption} from './debug.js'
+export type {RelayState} from './strategy.js'
