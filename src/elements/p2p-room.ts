@@ -44,6 +44,7 @@ const joinKeys: PropertyKey[] = [
   'supabaseKey',
   'rootPath',
   'maxMessageSize',
+  'debug',
   'config',
 ]
 
@@ -96,6 +97,8 @@ export class P2PRoom extends LitElement {
   @property({attribute: 'root-path'}) rootPath?: string
   /** Largest incoming message in bytes; bigger ones are refused and reported with p2p-error. Default 128 MiB. */
   @property({attribute: 'max-message-size', type: Number}) maxMessageSize?: number
+  /** Prints each join and signaling step with console.debug (`config.debug`); changing it rejoins. */
+  @property({attribute: 'debug', type: Boolean}) debug = false
   /**
    * Config that is not a string (rtcConfig, turnConfig, rtcPolyfill, driver, a firebase app...),
    * merged over the attributes. Setting a new object rejoins.
@@ -284,6 +287,7 @@ export class P2PRoom extends LitElement {
       supabaseKey: this.supabaseKey,
       rootPath: this.rootPath,
       maxMessageSize: this.maxMessageSize,
+      debug: this.debug || undefined,
     }
     return Object.fromEntries(Object.entries(fromAttributes).filter(([, value]) => value != null))
   }
