@@ -3,6 +3,7 @@ import {closePeerPages, openRoomPeers, type ElementsPeer} from './helpers/elemen
 import {axeViolations} from './helpers/axe.js'
 import {screenshot} from './helpers/screenshot.js'
 import {until} from './helpers/peers.js'
+import {servers} from './helpers/servers.js'
 
 const rowsOf = (element: HTMLElement) => [...element.shadowRoot!.querySelectorAll<HTMLElement>('tr[data-peer]')]
 const cell = (row: HTMLElement, part: string) =>
@@ -56,6 +57,31 @@ describe('<p2p-diagnostics>', () => {
 
       c.close()
       await until(() => rowsOf(element).length === 1, 'c’s row to go')
+    } finally {
+      closePeerPages(peers)
+    }
+  })
+
+  it('through a local TURN server (relay-only ICE) the row says relay and the hint says the peer is reached only through TURN', async () => {
+    const {peers} = await openRoomPeers(2, '<p2p-diagnostics></p2p-diagnostics>')
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
+    try {
+      const turn = (await servers())['hostile-turn']!
+      // A new config rejoins: both pages meet again, through TURN only.
+      for (const peer of peers)
+        peer.$('p2p-room').config = {
+          rtcConfig: {iceServers: [{urls: turn, username: 'u', credential: 'p'}], iceTransportPolicy: 'relay'},
+        }
+      const element = a.$('p2p-diagnostics')
+      const otherId = () => b.$('p2p-room').selfId
+      await until(
+        () => rowsOf(element).find(row => row.dataset.peer === otherId() && row.dataset.hint === 'turn'),
+        'a relayed row',
+      )
+      const row = rowsOf(element).find(row => row.dataset.peer === otherId())!
+      expect(cell(row, 'path')).to.equal('relay ↔ relay · UDP')
+      expect(cell(row, 'hint')).to.match(/^This peer reaches you only through TURN/)
+      expect(row.querySelector('[part~=path]')!.getAttribute('title')).to.match(/relay \(a TURN server\)/)
     } finally {
       closePeerPages(peers)
     }
