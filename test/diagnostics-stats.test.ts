@@ -81,6 +81,24 @@ describe('diagnostics: room.getPeerStats', function () {
     }
   })
 
+  it('over a relay strategy, the signaling part names it and says each relay is open', async () => {
+    const relay = (await servers()).nostr!
+    const roomId = uniqueRoom('diagnostics-nostr')
+    const [a, b] = await Promise.all([
+      openRoomPeer('/src/strategies/nostr.ts', {relayUrls: [relay]}),
+      openRoomPeer('/src/strategies/nostr.ts', {relayUrls: [relay]}),
+    ])
+    rejoin(a!, roomId)
+    rejoin(b!, roomId)
+    try {
+      await waitAllConnected([a!, b!], 'two peers to meet through the local nostr relay')
+      const stats = await a!.room.getPeerStats(b!.id())
+      expect(stats.signaling).to.deep.equal({strategy: 'nostr', relays: [{url: relay, state: 'open'}]})
+    } finally {
+      await close([a!, b!])
+    }
+  })
+
   it('through a local TURN server with relay-only ICE: the pair is relay, and the hint says the peer is reached only through TURN', async () => {
     const turn = (await servers())['hostile-turn']!
     const {a, b} = await pair({
