@@ -29,3 +29,18 @@ export {
   type SendFileOptions,
 } from './files/index.js'
 export {Sha256} from './files/sha256.js'
+export {
+  candidateTypesOf,
+  peerHint,
+  readStats,
+  type CandidateStats,
+  type CandidateType,
+  type GetPeerStats,
+  type HintKind,
+  type MediaLossStats,
+  type PeerConnectionState,
+  type PeerFacts,
+  type PeerStats,
+} from './stats.js'
+export type {DebugEntry, DebugOption} from './debug.js'
+export type {RelayState} from './strategy.js'

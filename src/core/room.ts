@@ -2,6 +2,7 @@ import {createActions} from './actions.js'
 import {callSafely} from './call.js'
 import {encodeValue} from './codec.js'
 import {deriveKey, topicOf} from './crypto.js'
+import {createDebugLog} from './debug.js'
 import {P2PError, errorMessage, invalidConfig} from './errors.js'
 import {FrameType, encodeControl, encodePing, type Frame} from './frame.js'
 import {createHandshakes, handshakeActionId} from './handshake.js'
@@ -12,6 +13,7 @@ import {Peer} from './peer.js'
 import {maxCredentialsLength, startSignaling} from './signaling.js'
 import {createPresence, presenceActionId} from './presence.js'
 import {createRequests, replyActionId, requestActionId} from './request.js'
+import {createGetPeerStats, createStatsReader} from './stats.js'
 import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
 import {createDatagrams, isUnreliable} from './unreliable.js'
@@ -118,6 +120,8 @@ const createRoom = <C extends BaseRoomConfig>(
   forget: () => void,
 ): Room => {
   const {appId} = config
+  const debug = createDebugLog(config.debug, roomId)
+  debug?.('join', undefined, `app "${appId}", strategy ${strategy.name}`)
   const {onJoinError, onPeerHandshake, handshakeTimeoutMs}: JoinRoomCallbacks =
     typeof callbacks === 'function' ? {onJoinError: callbacks} : (callbacks ?? {})
   const settings = {
@@ -147,6 +151,8 @@ const createRoom = <C extends BaseRoomConfig>(
   key.catch(() => {})
 
   const peers = new Map<PeerId, Peer>()
+  let signaling: Signaling | undefined
+  const stats = createStatsReader({strategy: strategy.name, signaling: () => signaling, rtcConfig})
   /** Peers whose handshake resolved on both sides: the ones the app sees. */
   const joined = new Set<Peer>()
   const pings = new Map<
@@ -186,6 +192,7 @@ const createRoom = <C extends BaseRoomConfig>(
     ready: peer => void peer.sendControl({t: 'ready'}),
     join: peer => {
       if (peer.isClosed || left) return
+      debug?.('handshake verified', peer.id)
       joined.add(peer)
       peer.everOpened = true
       presence.peerJoin(peer.id)
@@ -193,6 +200,7 @@ const createRoom = <C extends BaseRoomConfig>(
       callSafely(() => on.peerJoin(peer.id))
     },
     fail: (peer, message) => {
+      debug?.('handshake refused', peer.id, message)
       peer.close(message)
       joinError(peer.id, `peer ${peer.id}: ${message}`, 'handshake')
     },
@@ -280,6 +288,7 @@ const createRoom = <C extends BaseRoomConfig>(
 
   const onClose = (peer: Peer, reason: string) => {
     if (peers.get(peer.id) === peer) peers.delete(peer.id)
+    stats.forget(peer.id)
     handshakes.drop(peer, `peer ${peer.id} closed during the handshake: ${reason}`)
     if (!joined.delete(peer)) return
     const error = new P2PError(
@@ -298,7 +307,7 @@ const createRoom = <C extends BaseRoomConfig>(
 
   const createPeer = (peerId: PeerId) => {
     const peer = new Peer(peerId, selfId() < peerId, RTC, rtcConfig, {
-      open: peer => handshakes.start(peer),
+      open: peer => (debug?.('data channel open', peer.id), handshakes.start(peer)),
       close: onClose,
       frame: onFrame,
       control: (peer, message) =>
@@ -306,16 +315,20 @@ const createRoom = <C extends BaseRoomConfig>(
       track: (peer, event) => joined.has(peer) && media.track(peer, event),
       problem: (peer, message) => report(new P2PError('malformed', `peer ${peer.id} ${message}; ignored it`, peer.id)),
       restart: (peer, offer) => signalingApi?.restart(peer.id, offer) ?? false,
-      iceFailed: peer =>
+      iceFailed: peer => {
+        stats.failed(peer)
         joinError(
           peer.id,
           `could not connect to peer ${peer.id}: offers and answers were exchanged but no network path was found (ICE failed). ` +
             'The two networks cannot reach each other directly: add a TURN server with config.turnConfig ' +
             '(e.g. [{urls: "turn:turn.example.com:3478", username, credential}])',
           'ice-failed',
-        ),
+        )
+      },
     })
     peers.set(peerId, peer)
+    const pc = peer.connection
+    if (debug) pc.addEventListener('iceconnectionstatechange', () => debug(`ice ${pc.iceConnectionState}`, peerId))
     return peer
   }
 
@@ -332,7 +345,6 @@ const createRoom = <C extends BaseRoomConfig>(
     }
   }, keepaliveEvery)
 
-  let signaling: Signaling | undefined
   let signalingApi: ReturnType<typeof startSignaling> | undefined
   const ready = (async () => {
     await identityReady
@@ -342,6 +354,7 @@ const createRoom = <C extends BaseRoomConfig>(
     const [roomTopic, selfTopic] = await Promise.all([roomTopicOf(appId, roomId), peerTopicOf(appId, roomId, self.id)])
     if (left) return
     const peerTopic = (peerId: PeerId) => peerTopicOf(appId, roomId, peerId)
+    debug?.('strategy connect', undefined, strategy.name)
     signaling = strategy.connect(config, {
       appId,
       roomId,
@@ -366,6 +379,7 @@ const createRoom = <C extends BaseRoomConfig>(
       verify: config.verify,
       verifyTimeoutMs: settings.handshakeTimeoutMs,
       passive: config.passive === true,
+      debug,
       peer: peerId => peers.get(peerId),
       createPeer,
       joinError,
@@ -465,6 +479,7 @@ const createRoom = <C extends BaseRoomConfig>(
         peer.send(encodePing(FrameType.Ping, id))
       })
     },
+    getPeerStats: createGetPeerStats(stats, () => peers, roomId),
     leave,
     getPeers: () => Object.fromEntries(openPeers().map(peer => [peer.id, peer.connection])),
     addStream: (stream, targets, meta) => media.addStream(mediaTargets(targets), stream, meta),

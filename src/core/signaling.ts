@@ -11,6 +11,7 @@ import {
   type Identity,
   type PeerKey,
 } from './identity.js'
+import type {DebugLog} from './debug.js'
 import {randomId} from './ids.js'
 import type {Peer} from './peer.js'
 import type {Signaling} from './strategy.js'
@@ -251,6 +252,8 @@ export type SignalingOptions = {
    * publishes only in reply to a verified, sealed message of the room (PROTOCOL.md "Passive members").
    */
   passive?: boolean
+  /** The room's debug log (`config.debug`), if on. */
+  debug?: DebugLog
 }
 
 /** A connection we hold to one session of a verified peer. */
@@ -397,6 +400,7 @@ export const startSignaling = (options: SignalingOptions) => {
     const sig = toBase64Url(await sign(identity, encoder.encode(signedText(roomTopic, envelope))))
     if (stopped) return
     publish(to ? await options.peerTopic(to) : roomTopic, JSON.stringify({...envelope, sig}))
+    options.debug?.(`${t} sent`, to || undefined)
   }
 
   /** The gate: `verify` must resolve truthy within `verifyTimeoutMs`. */
@@ -457,6 +461,7 @@ export const startSignaling = (options: SignalingOptions) => {
     }
     if (!canStart(s.from, !!current)) return
     if (!(await admit(s.from, s.credentials))) {
+      options.debug?.('verify gate refused', s.from)
       await send('reject', s.from, {peerSession: s.session})
       return
     }
@@ -479,6 +484,7 @@ export const startSignaling = (options: SignalingOptions) => {
     current.lastTs = s.ts
     clearTimeout(current.timer)
     if (!(await admit(s.from, s.credentials))) {
+      options.debug?.('verify gate refused', s.from)
       current.peer.close('it did not pass our verify gate')
       await send('reject', s.from, {peerSession: s.session})
       return
@@ -564,6 +570,7 @@ export const startSignaling = (options: SignalingOptions) => {
     if (s.t !== 'announce' && s.peerSession !== session) return
     enqueue(s.from, () => {
       if (stopped) return
+      options.debug?.(`${s.t} received`, s.from)
       switch (s.t) {
         case 'announce':
           return onAnnounce(s, key)

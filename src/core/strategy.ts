@@ -24,7 +24,12 @@ export type Signaling = {
   publish: (topic: string, message: string) => void
   /** Release sockets and subscriptions. Called once, when the room is left. */
   close: () => void
+  /** Optional, for diagnostics: how each relay (broker, tracker) this room uses is doing now. */
+  relays?: () => RelayState[]
 }
+
+/** One relay of a room, as `Signaling.relays` reports it. */
+export type RelayState = {url: string; state: 'open' | 'connecting' | 'down'}
 
 /** What the core tells an adapter about the room it serves. */
 export type StrategyContext = {

@@ -7,6 +7,8 @@ import type {Identity} from './identity.js'
 
 export type {Identity, IdentityAlgorithm, IdentityJSON} from './identity.js'
 import type {MediaChannel} from './stream-kinds.js'
+import type {DebugOption} from './debug.js'
+import type {GetPeerStats} from './stats.js'
 
 export type PeerId = string
 
@@ -200,6 +202,12 @@ export type BaseRoomConfig = {
    * holding only passive members is silent on the relay. README "Passive peers".
    */
   passive?: boolean
+  /**
+   * The debug log: `true` prints each join and signaling step (strategy connect, announces,
+   * offers and answers, verify gate, ICE states, data channel open) with `console.debug` and
+   * the milliseconds since joinRoom; a function receives each step as a `DebugEntry` instead.
+   */
+  debug?: DebugOption
 }
 
 /** One message of an app's handshake, as `receive()` resolves it. */
@@ -247,6 +255,13 @@ export type Room = {
   /** The same for video tracks only; the two kinds never reach each other's receiver, nor onPeerStream. */
   makeVideo: () => MediaChannel
   ping: (peerId: PeerId) => Promise<number>
+  /**
+   * Connection diagnostics from `getStats()`: the selected candidate pair (host, srflx, prflx,
+   * relay), RTT, bytes and bytes per second each way, media loss, the strategy and its relays'
+   * states, and a plain-language `hint`. `getPeerStats()` gives every peer's (with recently
+   * failed ones), by id.
+   */
+  getPeerStats: GetPeerStats
   leave: () => Promise<void>
   getPeers: () => Record<PeerId, RTCPeerConnection>
   addStream: (stream: MediaStream, targetPeers?: TargetPeers, metadata?: Metadata) => Promise<void>[]

@@ -4,6 +4,7 @@
  */
 import {P2PAction} from './p2p-action.js'
 import {P2PBroadcast, broadcastTag} from './p2p-broadcast.js'
+import {P2PDiagnostics} from './p2p-diagnostics.js'
 import {P2PFileSend} from './p2p-file-send.js'
 import {P2PPeerList} from './p2p-peer-list.js'
 import {P2PRoom} from './p2p-room.js'
@@ -16,6 +17,7 @@ const elements: [string, CustomElementConstructor][] = [
   [tags.fileSend, P2PFileSend],
   [tags.videoGrid, P2PVideoGrid],
   [tags.peerList, P2PPeerList],
+  [tags.diagnostics, P2PDiagnostics],
   [broadcastTag, P2PBroadcast],
 ]
 

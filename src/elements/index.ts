@@ -7,6 +7,7 @@ export {P2PAction} from './p2p-action.js'
 export {P2PFileSend} from './p2p-file-send.js'
 export {P2PVideoGrid} from './p2p-video-grid.js'
 export {P2PPeerList} from './p2p-peer-list.js'
+export {P2PDiagnostics} from './p2p-diagnostics.js'
 export {P2PBroadcast, broadcastTag, broadcastEvents, type P2PBroadcastEventMap} from './p2p-broadcast.js'
 export {tags, events, attributes, type TagName, type EventName} from './names.js'
 export {

@@ -10,6 +10,7 @@ export const tags = {
   videoGrid: 'p2p-video-grid',
   peerList: 'p2p-peer-list',
   broadcast: 'p2p-broadcast',
+  diagnostics: 'p2p-diagnostics',
 } as const
 export type TagName = (typeof tags)[keyof typeof tags]
 
@@ -70,5 +71,7 @@ export const attributes = {
   avatars: 'avatars',
   /** On `<p2p-action>`: 'message' (the default) or 'request'. */
   mode: 'mode',
+  debug: 'debug',
+  interval: 'interval',
 } as const
 export type AttributeName = (typeof attributes)[keyof typeof attributes]

@@ -46,6 +46,7 @@ const joinKeys: PropertyKey[] = [
   'rootPath',
   'maxMessageSize',
   'passive',
+  'debug',
   'config',
 ]
 
@@ -101,6 +102,8 @@ export class P2PRoom extends LitElement {
   @property({attribute: 'root-path'}) rootPath?: string
   /** Largest incoming message in bytes; bigger ones are refused and reported with p2p-error. Default 128 MiB. */
   @property({attribute: 'max-message-size', type: Number}) maxMessageSize?: number
+  /** Prints each join and signaling step with console.debug (`config.debug`); changing it rejoins. */
+  @property({attribute: 'debug', type: Boolean}) debug = false
   /**
    * A passive member (`config.passive`): it never announces, and connects only to peers that
    * announce. For always-on and backup pages; two passive members never meet.
@@ -295,6 +298,7 @@ export class P2PRoom extends LitElement {
       rootPath: this.rootPath,
       maxMessageSize: this.maxMessageSize,
       passive: this.passive || undefined,
+      debug: this.debug || undefined,
     }
     return Object.fromEntries(Object.entries(fromAttributes).filter(([, value]) => value != null))
   }

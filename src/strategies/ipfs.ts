@@ -210,6 +210,7 @@ export const strategy = defineRelayStrategy<IpfsRoomConfig, Sdk>({
     )
 
     return {
+      relays: pool.states,
       subscribe: topic =>
         void unsubscribes.set(
           topic,

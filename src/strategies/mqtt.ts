@@ -115,6 +115,7 @@ export const strategy = defineRelayStrategy<MqttRoomConfig>({
     room.onClose(pool.release)
 
     return {
+      relays: pool.states,
       subscribe: topic => {
         for (const lease of pool.leases) {
           const counts = counted(lease.url)

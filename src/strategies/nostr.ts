@@ -138,6 +138,7 @@ export const strategy = defineRelayStrategy<NostrRoomConfig>({
       }))
 
     return {
+      relays: pool.states,
       subscribe: updateSubscription,
       unsubscribe: updateSubscription,
       publish: (topic, message) => {

@@ -164,6 +164,7 @@ export const strategy = defineRelayStrategy<TorrentRoomConfig>({
     const lease = (url: string) => pool.leases.find(lease => lease.url === url)
 
     return {
+      relays: pool.states,
       publish: (topic, message) => {
         if (topic === context.roomTopic) {
           const offers = Array.from({length: offerPoolSize}, () => ({

@@ -37,6 +37,7 @@ test('defineElements defines every tag with its class, once', async () => {
     videoGrid: elements.P2PVideoGrid,
     peerList: elements.P2PPeerList,
     broadcast: elements.P2PBroadcast,
+    diagnostics: elements.P2PDiagnostics,
   }
   assert.deepEqual(Object.keys(classes).sort(), Object.keys(elements.tags).sort())
   assert.deepEqual(
@@ -48,7 +49,7 @@ test('defineElements defines every tag with its class, once', async () => {
   const again = memoryRegistry()
   again.define(elements.tags.peerList, class Other {})
   defineElements(again) // a tag someone else defined first is left alone
-  assert.equal(again.defined.size, 6)
+  assert.equal(again.defined.size, 7)
   assert.notEqual(again.get(elements.tags.peerList), elements.P2PPeerList)
 })
 
@@ -62,6 +63,7 @@ test('importing the define entry in Node registers the tags where there is a reg
     [define.tags.fileSend, define.P2PFileSend],
     [define.tags.videoGrid, define.P2PVideoGrid],
     [define.tags.peerList, define.P2PPeerList],
+    [define.tags.diagnostics, define.P2PDiagnostics],
   ])
     assert.equal(globalThis.customElements.get(tag), element, `${tag} is defined`)
   await import(`${lib}define.js?second-copy`)

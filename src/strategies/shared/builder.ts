@@ -27,7 +27,7 @@
  * of their SDKs.
  */
 import {errorMessage, P2PError} from '../../core/errors.js'
-import type {Signaling, Strategy, StrategyContext} from '../../core/strategy.js'
+import type {RelayState, Signaling, Strategy, StrategyContext} from '../../core/strategy.js'
 import type {BaseRoomConfig} from '../../core/types.js'
 import {createReporter} from './reporter.js'
 import {createSendQueue} from './send-queue.js'
@@ -68,6 +68,8 @@ export type RelayAdapter = {
   publish: (topic: string, message: string, waitedMs: number) => unknown
   /** Releases what the adapter holds; may return a promise the releases of `room.acquire` wait for. */
   close?: () => unknown
+  /** How each relay of this room is doing (diagnostics): the pool's `states`. */
+  relays?: () => RelayState[]
 }
 
 export type RelayStrategySpec<C extends BaseRoomConfig, Sdk> = {
@@ -135,6 +137,7 @@ export const defineRelayStrategy = <C extends BaseRoomConfig, Sdk = undefined>(
 
     return {
       subscribe: (topic, onMessage) => (closed ? () => {} : topics.add(topic, onMessage)),
+      relays: () => (adapter?.relays ? (attempt(adapter.relays) ?? []) : []),
       publish: (topic, message) => {
         if (!closed && (queue.size || !send([topic, message], 0))) queue.push([topic, message])
       },

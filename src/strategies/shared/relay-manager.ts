@@ -11,6 +11,7 @@
  */
 import type {BaseRoomConfig} from '../../core/index.js'
 import {errorMessage, invalidConfig, P2PError} from '../../core/errors.js'
+import type {RelayState} from '../../core/strategy.js'
 import {createBackoff} from './backoff.js'
 
 export {reconnectMaxMs, reconnectMinMs} from './backoff.js'
@@ -60,9 +61,13 @@ export type LeaseHandlers<Socket> = {
   down?: (reason: string) => void
 }
 
+export type {RelayState} from '../../core/strategy.js'
+
 /** One room's use of one relay. */
 export type RelayLease<Socket, Outgoing = string> = {
   url: string
+  /** Connected, trying to connect, or down (waiting to retry, or paused). */
+  state: () => RelayState['state']
   /** The current socket while connected. */
   socket: () => Socket | undefined
   /** Sends now if connected and returns true; false if the relay is not connected. */
@@ -282,6 +287,7 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
     const isOpen = () => current.leases.has(lease) && current.isOpen
     return {
       url,
+      state: () => (isOpen() ? 'open' : current.connecting ? 'connecting' : 'down'),
       socket: () => (isOpen() ? current.socket : undefined),
       send: message => {
         if (!isOpen()) return false
@@ -305,11 +311,12 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
     config: RelayConfig,
     urls: readonly string[],
     handlers: (url: string) => LeaseHandlers<Socket>,
-  ): {leases: RelayLease<Socket, Outgoing>[]; release: () => void} => {
+  ): {leases: RelayLease<Socket, Outgoing>[]; release: () => void; states: () => RelayState[]} => {
     const unfollow = config.manualRelayReconnection ? () => {} : followNetwork()
     const leases = urls.map(url => acquire(url, config, handlers(url)))
     return {
       leases,
+      states: () => leases.map(lease => ({url: lease.url, state: lease.state()})),
       release: () => {
         unfollow()
         for (const lease of leases) lease.release()
