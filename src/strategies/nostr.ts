@@ -49,6 +49,17 @@ const seenLimit = 2_000
 
 const relays = createRelayManager(webSocketTransport)
 
+/**
+ * The first secp256k1 key of a page builds the curve's multiplication tables: 10 ms on a
+ * fast desktop, 100-200 ms on a busy phone-class CPU, all main thread. Built once the page
+ * is idle after this module loads, so a later joinRoom does not wait for them (one that
+ * comes first builds them itself, as before).
+ */
+const warmCurve = () => void getPublicKey(generateSecretKey())
+const {requestIdleCallback: whenIdle} = globalThis as {requestIdleCallback?: (run: () => void) => number}
+if (whenIdle) whenIdle(warmCurve)
+else setTimeout(warmCurve, 0)
+
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 const isEvent = (value: unknown): value is Event => {
