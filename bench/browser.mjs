@@ -48,3 +48,16 @@ export const summarizeMs = times => ({
 /** One printed line per strategy: `  nostr    median   297 ms   (min 274, max 362, 7 joins)`. */
 export const formatJoins = (name, {medianMs, minMs, maxMs, joins}, width = 8) =>
   `  ${name.padEnd(width)} median ${String(medianMs).padStart(5)} ms   (min ${minMs}, max ${maxMs}, ${joins} joins)`
+
+/**
+ * A table of figures: one row per [key, label], one column per name, `cell(name, key)` the
+ * value ('-' when undefined). Every bench that prints per-strategy figures uses it.
+ */
+export const formatTable = (title, rows, names, cell, {label = 28, width = 13} = {}) =>
+  [
+    `  ${title.padEnd(label)}${names.map(name => name.padStart(width)).join('')}`,
+    ...rows.map(
+      ([key, text]) =>
+        `  ${text.padEnd(label)}${names.map(name => String(cell(name, key) ?? '-').padStart(width)).join('')}`,
+    ),
+  ].join('\n')

@@ -26,7 +26,7 @@ import {WebSocketServer} from 'ws'
 import {NostrRelay} from '@nostr-relay/core'
 import {EventRepository, LogLevel} from '@nostr-relay/common'
 import {Validator} from '@nostr-relay/validator'
-import {launch, median} from './browser.mjs'
+import {formatJoins, formatTable, launch, median, summarizeMs} from './browser.mjs'
 import {browserBundle} from '../scripts/bundle-options.mjs'
 import {listen, stopper} from '../scripts/relays/listen.mjs'
 
@@ -333,15 +333,14 @@ export const print = results => {
     `join stage breakdown: ms from joinRoom, median of ${joinRuns} runs, two isolated pages joining at once, ` +
       'iceServers [], relayRedundancy 1',
   )
-  console.log(`  ${'stage'.padEnd(28)}${names.map(name => name.padStart(13)).join('')}`)
-  for (const [key, label] of stages)
-    console.log(
-      `  ${label.padEnd(28)}${names.map(name => String(results[name].join.breakdown[key] ?? '-').padStart(13)).join('')}`,
-    )
   console.log(
-    `  ${'runs met / failed'.padEnd(28)}${names.map(name => `${results[name].join.runs}/${results[name].join.failed}`.padStart(13)).join('')}`,
+    formatTable('stage', [...stages, ['runs', 'runs met / failed']], names, (name, key) =>
+      key === 'runs' ? `${results[name].join.runs}/${results[name].join.failed}` : results[name].join.breakdown[key],
+    ),
   )
-  console.log(`  joins (ms): ${names.map(name => `${name} [${results[name].join.joins.join(', ')}]`).join('; ')}`)
+  console.log('joins, joinRoom -> onPeerJoin on both pages:')
+  for (const name of names)
+    if (results[name].join.joins.length) console.log(formatJoins(name, summarizeMs(results[name].join.joins), 12))
   console.log(`rejoin: leave -> rejoin -> both sides see each other again, ${rejoinRounds} rounds, both id orders:`)
   for (const name of names) {
     const r = results[name].rejoin

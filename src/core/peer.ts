@@ -1,3 +1,4 @@
+import {gathered, gatheringNeeds, type GatheringNeeds} from './ice-gathering.js'
 import {createOutbox, type Outbox} from './outbox.js'
 import {
   FrameType,
@@ -39,30 +40,10 @@ export const restartGatheringMs = 2_000
 const pathUp = (state: RTCIceConnectionState) => state === 'connected' || state === 'completed'
 
 /**
- * Resolves once ICE gathering completes (or after `timeoutMs`). `fresh`: a gathering that is
- * only starting (after an ICE restart the state still says `complete` from the last one).
- */
-const gathered = (connection: RTCPeerConnection, timeoutMs: number, fresh = false) =>
-  new Promise<void>(resolve => {
-    if (!fresh && connection.iceGatheringState === 'complete') return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      connection.removeEventListener('icegatheringstatechange', onState)
-      connection.removeEventListener('icecandidate', onCandidate)
-      resolve()
-    }
-    const onState = () => connection.iceGatheringState === 'complete' && done()
-    const onCandidate = (event: RTCPeerConnectionIceEvent) => !event.candidate && done()
-    const timer = setTimeout(done, timeoutMs)
-    connection.addEventListener('icegatheringstatechange', onState)
-    connection.addEventListener('icecandidate', onCandidate)
-  })
-
-/**
  * One remote peer: its RTCPeerConnection and the single data channel all actions share.
  *
- * The first offer and answer travel through the signaling strategy (sealed, with every
- * ICE candidate gathered, so a handshake costs two relay messages). Once the channel is
+ * The first offer and answer travel through the signaling strategy (sealed, with their ICE
+ * candidates, ./ice-gathering.ts, so a handshake costs two relay messages). Once the channel is
  * open, renegotiation for media runs over the channel itself with "perfect negotiation":
  * the peer with the smaller id is polite and yields on glare. Relays are then no longer
  * needed; peers stay connected if every relay goes down.
@@ -90,6 +71,7 @@ export class Peer {
   private makingOffer = false
   private ignoreOffer = false
   private controlChain = Promise.resolve()
+  private readonly needs: GatheringNeeds
 
   constructor(
     readonly id: PeerId,
@@ -99,6 +81,7 @@ export class Peer {
     private readonly events: PeerEvents,
   ) {
     this.connection = new RTC(config)
+    this.needs = gatheringNeeds(config)
     // Negotiated on both sides with a fixed id: no in-band open handshake, no second round trip.
     this.channel = this.connection.createDataChannel('p2p-elements', {negotiated: true, id: 0})
     this.channel.binaryType = 'arraybuffer'
@@ -162,7 +145,7 @@ export class Peer {
       try {
         await this.connection.setRemoteDescription(offer) // rolls back a crossing offer of ours
         await this.connection.setLocalDescription()
-        await gathered(this.connection, gatherMs, true)
+        await gathered(this.connection, this.needs, gatherMs, true)
         return this.localDescription()
       } catch (error) {
         this.events.problem(this, `its ICE restart offer did not apply: ${error}`)
@@ -230,18 +213,18 @@ export class Peer {
     }
   }
 
-  /** Initiator: an offer carrying every candidate gathered within `gatherMs`. */
+  /** Initiator: an offer carrying its candidates (./ice-gathering.ts), within `gatherMs` at most. */
   async createOffer(gatherMs: number): Promise<RTCSessionDescriptionInit> {
     await this.connection.setLocalDescription(await this.connection.createOffer())
-    await gathered(this.connection, gatherMs)
+    await gathered(this.connection, this.needs, gatherMs)
     return this.localDescription()
   }
 
-  /** Responder: take the offer, return a complete answer. */
+  /** Responder: take the offer, return an answer carrying its candidates. */
   async acceptOffer(offer: RTCSessionDescriptionInit, gatherMs: number): Promise<RTCSessionDescriptionInit> {
     await this.connection.setRemoteDescription(offer)
     await this.connection.setLocalDescription(await this.connection.createAnswer())
-    await gathered(this.connection, gatherMs)
+    await gathered(this.connection, this.needs, gatherMs)
     return this.localDescription()
   }
 
@@ -329,7 +312,7 @@ export class Peer {
       await this.connection.setLocalDescription()
       // While the path is down the channel carries nothing: restart offers go through signaling.
       if (this.restarts && !pathUp(this.connection.iceConnectionState) && this.events.restart) {
-        await gathered(this.connection, restartGatheringMs, true)
+        await gathered(this.connection, this.needs, restartGatheringMs, true)
         if (this.connection.signalingState === 'have-local-offer' && this.events.restart(this, this.localDescription()))
           return
       }

@@ -47,6 +47,9 @@ export const defaultIceServers: RTCIceServer[] = [
   {urls: ['stun:stun.l.google.com:19302', 'stun:stun.cloudflare.com:3478']},
 ]
 
+/** Identities passed as `config.identity` that were checked already: rejoins skip the check. */
+const checkedIdentities = new WeakSet<Identity>()
+
 /** How long leave() lets goodbye frames drain before closing connections. */
 const goodbyeDrainMs = 250
 
@@ -349,9 +352,15 @@ const createRoom = <C extends BaseRoomConfig>(
   const ready = (async () => {
     await identityReady
     const self = identity!
-    if (config.identity && !(await matches(self)))
+    // A pinned identity is checked (once per identity and page) alongside the topic hashes.
+    const [valid, roomTopic, selfTopic] = await Promise.all([
+      !config.identity || checkedIdentities.has(self) || matches(self),
+      roomTopicOf(appId, roomId),
+      peerTopicOf(appId, roomId, self.id),
+    ])
+    if (!valid)
       throw invalidConfig(`config.identity is not a valid identity: its id ${self.id} is not its public key's`)
-    const [roomTopic, selfTopic] = await Promise.all([roomTopicOf(appId, roomId), peerTopicOf(appId, roomId, self.id)])
+    checkedIdentities.add(self)
     if (left) return
     const peerTopic = (peerId: PeerId) => peerTopicOf(appId, roomId, peerId)
     debug?.('strategy connect', undefined, strategy.name)

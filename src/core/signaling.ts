@@ -391,6 +391,8 @@ export const startSignaling = (options: SignalingOptions) => {
     to: PeerId | '',
     fields: {peerSession: string; sdp?: RTCSessionDescriptionInit; credentials?: unknown},
   ) => {
+    // The peer topic's hash runs alongside the seal and the signature, not after them.
+    const topic = to ? options.peerTopic(to) : roomTopic
     const ts = (lastTs = Math.max(Date.now(), lastTs + 1))
     const inner: SealedSignal = {t, from: selfId, to, ts, session, since, peerSession: fields.peerSession}
     if (fields.sdp) inner.sdp = {type: fields.sdp.type as 'offer' | 'answer', sdp: fields.sdp.sdp ?? ''}
@@ -399,7 +401,7 @@ export const startSignaling = (options: SignalingOptions) => {
     const envelope = {v: protocolVersion, t, from: selfId, to, ts, key: identity.publicKeyText, sealed} as const
     const sig = toBase64Url(await sign(identity, encoder.encode(signedText(roomTopic, envelope))))
     if (stopped) return
-    publish(to ? await options.peerTopic(to) : roomTopic, JSON.stringify({...envelope, sig}))
+    publish(await topic, JSON.stringify({...envelope, sig}))
     options.debug?.(`${t} sent`, to || undefined)
   }
 
@@ -546,10 +548,15 @@ export const startSignaling = (options: SignalingOptions) => {
 
   /** Signature (and id), clock, duplicates, seal, content: in that order, before anything acts. */
   const check = async (e: Envelope) => {
+    // The seal is opened while the signature is checked (each is a WebCrypto round trip, and
+    // they do not depend on each other); what it holds is not read before the signature passed.
+    const opened = e.t === 'wrong-key' ? undefined : options.key.then(roomKey => decrypt(roomKey, e.sealed))
+    opened?.catch(() => {})
     let key: PeerKey
     try {
-      if ((await idOfKey(fromBase64Url(e.key))) !== e.from) return
-      key = await publicKeyOf(e.key)
+      const [id, peerKey] = await Promise.all([idOfKey(fromBase64Url(e.key)), publicKeyOf(e.key)])
+      if (id !== e.from) return
+      key = peerKey
       if (!(await verify(key, fromBase64Url(e.sig), encoder.encode(signedText(roomTopic, e))))) return
     } catch {
       return
@@ -559,7 +566,7 @@ export const startSignaling = (options: SignalingOptions) => {
     if (e.t === 'wrong-key') return enqueue(e.from, () => onWrongKey(e.from))
     let text: string
     try {
-      text = await decrypt(await options.key, e.sealed)
+      text = await opened!
     } catch {
       return enqueue(e.from, () => sealDidNotOpen(e.from))
     }
