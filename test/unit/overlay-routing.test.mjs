@@ -117,30 +117,24 @@ export const build = (peers, max, random) => {
   return {links, tables}
 }
 
-/** As node.ts forwards: the frame lists the peers it visited (`v`), none of them is a next hop. */
-/** `makeRoom` as a full peer does for a newcomer that fills one of its empty buckets. */
-const makeRoom = (full, newcomer, links, byId) => {
-  const mine = links.get(full.id)
-  const bucketOf = p => sharedPrefix(full.key, p.key)
-  const counts = new Map()
-  for (const id of mine) counts.set(bucketOf(byId.get(id)), (counts.get(bucketOf(byId.get(id))) ?? 0) + 1)
-  if (counts.has(bucketOf(newcomer))) return false
-  const victim = [...mine].find(id => counts.get(bucketOf(byId.get(id))) > 1)
-  if (!victim) return false
-  mine.delete(victim)
-  links.get(victim).delete(full.id)
-  return true
-}
-
+/**
+ * As node.ts forwards: greedy XOR, never to a visited peer; at a dead end back one step on
+ * the path (depth-first). Every move counts as a hop against the TTL.
+ */
 const route = (tables, from, target) => {
-  const seen = new Set([from.id])
-  let at = from.id
+  const visited = new Set([from.id])
+  const path = [from.id]
   for (let hops = 1; hops <= defaultTtl; hops++) {
-    const next = tables.get(at).nextHop(target, {exclude: seen})
-    if (!next || seen.has(next.id)) return undefined
-    if (next.id === target.id) return hops
-    seen.add(next.id)
-    at = next.id
+    const at = path.at(-1)
+    const next = tables.get(at).nextHop(target, {exclude: visited})
+    if (next?.id === target.id) return hops
+    if (next) {
+      visited.add(next.id)
+      path.push(next.id)
+    } else {
+      path.pop()
+      if (!path.length) return undefined
+    }
   }
   return undefined
 }

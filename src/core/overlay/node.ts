@@ -12,8 +12,9 @@ import {RoutingTable, type Contact} from './table.js'
  * carries the JSON messages it hands to `send`; it does the routing, the membership and the
  * end-to-end sealing. Messages between direct neighbours:
  *   {k: 'gossip', e: [entry...]}      membership, batched and rate bounded (gossip.ts)
- *   {k: 'route', to, ttl, h, v, s}    a sealed frame for `to`, forwarded greedily (table.ts);
- *                                     `v` lists the peers it visited, none of them a next hop
+ *   {k: 'route', to, ttl, h, v, p, s} a sealed frame for `to`, forwarded greedily (table.ts);
+ *                                     `v` lists the peers it visited, none of them a next hop,
+ *                                     `p` the path back (the depth-first stack, see forward)
  *   {k: 'flood', ttl, h, g}           a signed broadcast, forwarded once to every neighbour
  * Everything from a neighbour is untrusted: entries, sealed and signed frames are checked
  * against the sender's card before anything is believed or forwarded.
@@ -21,7 +22,7 @@ import {RoutingTable, type Contact} from './table.js'
 export type MemberData = {card: Card; sig: string}
 export type OverlayMessage =
   | {k: 'gossip'; e: (MemberEntry<MemberData> & {h?: number})[]}
-  | {k: 'route'; to: string; ttl: number; h: number; v: string[]; s: Sealed}
+  | {k: 'route'; to: string; ttl: number; h: number; v: string[]; p: string[]; s: Sealed}
   | {k: 'flood'; ttl: number; h: number; g: Signed}
 
 export type OverlayOptions = {
@@ -142,24 +143,44 @@ export const createOverlayNode = async (options: OverlayOptions) => {
     for (const contact of extra.slice(0, Math.max(0, table.size - max))) options.disconnect?.(contact.id)
   }
 
+  /**
+   * Greedy XOR step, never to a peer the frame visited; at a dead end (every contact visited)
+   * the frame goes back to the peer that sent it here, which tries its other contacts: a
+   * depth-first search bounded by the TTL, so a capped table that misses a bucket still delivers.
+   */
   const forward = (message: Extract<OverlayMessage, {k: 'route'}>) => {
     const key = keys.get(message.to)
     if (key === undefined && !table.has(message.to)) return drop(`no route to ${message.to}: not a known member`)
     const next = table.nextHop({id: message.to, key: key ?? table.get(message.to)!.key}, {exclude: message.v})
-    if (!next) return drop(`no route to ${message.to}`)
-    send(next.id, message)
+    if (next) return send(next.id, message)
+    const p = message.p.at(-1) === identity.id ? message.p.slice(0, -1) : message.p
+    const back = p.at(-1)
+    if (back && table.has(back)) return send(back, {...message, p})
+    drop(`no route to ${message.to}`)
   }
 
   const receiveRoute = async (from: string, message: Extract<OverlayMessage, {k: 'route'}>) => {
     const s = message.s
     if (!s || typeof message.to !== 'string' || typeof s.f !== 'string') return drop('malformed route frame')
-    if (!seen.first(`r:${s.f}:${s.n}:${s.iv}`)) return drop('duplicate')
+    const strings = (list: unknown) =>
+      Array.isArray(list) ? list.filter((id): id is string => typeof id === 'string').slice(-2 * ttl) : [from]
+    const v = strings(message.v)
+    const p = strings(message.p)
+    // A frame we relayed may come back on a dead end (forward's backtracking), listing us.
+    if (!seen.first(`r:${s.f}:${s.n}:${s.iv}`) && !v.includes(identity.id)) return drop('duplicate')
     const h = (Number.isSafeInteger(message.h) ? message.h : 0) + 1
     if (message.to !== identity.id) {
       const left = Number.isSafeInteger(message.ttl) ? Math.min(message.ttl, ttl) - 1 : 0
       if (left <= 0) return drop('ttl expired')
-      const v = Array.isArray(message.v) ? message.v.filter(id => typeof id === 'string').slice(-ttl) : [from]
-      return forward({k: 'route', to: message.to, ttl: left, h, v: [...v, identity.id], s})
+      return forward({
+        k: 'route',
+        to: message.to,
+        ttl: left,
+        h,
+        v: v.includes(identity.id) ? v : [...v, identity.id],
+        p: p.at(-1) === identity.id ? p : [...p, identity.id],
+        s,
+      })
     }
     const card = cards.get(s.f)
     if (!card) return drop(`sealed frame from unknown member ${s.f}`)
@@ -200,6 +221,8 @@ export const createOverlayNode = async (options: OverlayOptions) => {
   const node = {
     id: identity.id,
     card: sealer.card,
+    /** Checks a card someone presents (a link's hello); undefined unless it is truly the id's. */
+    verifyCard: sealer.verifyCard,
     table,
     membership,
     start: async () => {
@@ -249,7 +272,7 @@ export const createOverlayNode = async (options: OverlayOptions) => {
       if (!card) return false
       const s = await sealer.seal(card, data)
       seen.first(`r:${s.f}:${s.n}:${s.iv}`)
-      forward({k: 'route', to, ttl, h: 0, v: [identity.id], s})
+      forward({k: 'route', to, ttl, h: 0, v: [identity.id], p: [identity.id], s})
       return true
     },
     /** Signs `data` and floods it: each member gets it once, each link carries it at most twice. */
