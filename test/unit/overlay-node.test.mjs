@@ -120,7 +120,7 @@ describe('overlay node', () => {
     let hostile
     let hostileCapture
     const net = await network(8, 2, {
-      tamper: (from, to, message) => {
+      tamper: (from, _to, message) => {
         if (from !== hostile || message.k !== 'route') return message
         if (hostileCapture && message.s.f === hostile) return (hostileCapture(message), message)
         const c = message.s.c

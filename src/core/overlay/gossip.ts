@@ -42,8 +42,8 @@ export class Membership<D = unknown> {
     return [...this.entries.values()].filter(entry => entry.alive)
   }
 
-  get(id: string) {
-    return this.entries.get(id)
+  get(id: string | undefined) {
+    return id === undefined ? undefined : this.entries.get(id)
   }
 
   has(id: string) {

@@ -16,6 +16,7 @@ import {RoutingTable, type Contact} from './table.js'
  *                                     `v` lists the peers it visited, none of them a next hop,
  *                                     `p` the path back (the depth-first stack, see forward)
  *   {k: 'flood', ttl, h, g}           a signed broadcast, forwarded once to every neighbour
+ *   {k: 'want', y}                    whether the sender's neighbour choice includes this link
  * Everything from a neighbour is untrusted: entries, sealed and signed frames are checked
  * against the sender's card before anything is believed or forwarded.
  */
@@ -24,6 +25,7 @@ export type OverlayMessage =
   | {k: 'gossip'; e: (MemberEntry<MemberData> & {h?: number})[]}
   | {k: 'route'; to: string; ttl: number; h: number; v: string[]; p: string[]; s: Sealed}
   | {k: 'flood'; ttl: number; h: number; g: Signed}
+  | {k: 'want'; y: boolean}
 
 export type OverlayOptions = {
   identity: Identity
@@ -44,6 +46,7 @@ export type OverlayOptions = {
   /** Something untrusted was dropped (forged, replayed, undeliverable); for counters and tests. */
   dropped?: (reason: string) => void
   gossipIntervalMs?: number
+  graceMs?: number
   heartbeatMs?: number
   expiryMs?: number
   ttl?: number
@@ -75,6 +78,12 @@ export const createOverlayNode = async (options: OverlayOptions) => {
   const seen = new SeenSet(8192)
   /** Links we chose, and links the other side told us it chose (it keeps them either way). */
   const chosen = new Set<string>()
+  const theyWant = new Set<string>()
+  /** The want flag last sent on each link. */
+  const told = new Map<string, boolean>()
+  const linkedAt = new Map<string, number>()
+  /** A new link is not pruned for this long: the newcomer learns the room and dials its own choice. */
+  const graceMs = options.graceMs ?? 5_000
   let seq = 0
   let stopped = false
 
@@ -107,6 +116,9 @@ export const createOverlayNode = async (options: OverlayOptions) => {
 
   const learn = async (entry: MemberEntry<MemberData> & {h?: number}) => {
     if (entry?.id === identity.id) return
+    // Known at this seq already: nothing to verify (most gossip a peer hears is such a copy).
+    const known = membership.get(entry?.id)
+    if (known && Number.isSafeInteger(entry.seq) && entry.seq <= known.seq) return
     const card = await trustEntry(entry)
     if (!card) return drop('member entry with a bad signature')
     const h = Number.isSafeInteger(entry.h) ? entry.h! + 1 : 1
@@ -133,13 +145,25 @@ export const createOverlayNode = async (options: OverlayOptions) => {
     const members: Contact[] = membership
       .members()
       .flatMap(m => (keys.has(m.id) ? [{id: m.id, key: keys.get(m.id)!}] : []))
-    const want = chooseNeighbours(self, members, max, {connected: new Set(table.contacts().map(c => c.id)), random})
+    // Within a bucket, keep a link both sides chose: preferring any link would make the
+    // bootstrap peer (linked to every newcomer) everyone's pick, and never prunable.
+    const mutual = new Set(table.contacts().flatMap(c => (theyWant.has(c.id) && chosen.has(c.id) ? [c.id] : [])))
+    const want = chooseNeighbours(self, members, max, {connected: mutual, random})
+    // A peer with few links needs all of them: it says so, so no neighbour isolates it.
+    for (const contact of table.contacts()) {
+      const y = want.has(contact.id) || table.size <= 2
+      if (told.get(contact.id) !== y) told.set(contact.id, y), send(contact.id, {k: 'want', y})
+    }
     chosen.clear()
     for (const id of want) {
       chosen.add(id)
       if (!table.has(id)) options.connect?.(id)
     }
-    const extra = table.contacts().filter(contact => !want.has(contact.id))
+    // Over the cap: close links neither side chose, once past their grace period.
+    const now = Date.now()
+    const extra = table
+      .contacts()
+      .filter(c => !want.has(c.id) && !theyWant.has(c.id) && now - (linkedAt.get(c.id) ?? 0) > graceMs)
     for (const contact of extra.slice(0, Math.max(0, table.size - max))) options.disconnect?.(contact.id)
   }
 
@@ -209,6 +233,7 @@ export const createOverlayNode = async (options: OverlayOptions) => {
 
   let ticking: ReturnType<typeof setInterval> | undefined
   let beating: ReturnType<typeof setInterval> | undefined
+  let rebalancing: ReturnType<typeof setInterval> | undefined
   const tick = () => {
     for (const id of membership.expire()) forget(id)
     const batch = membership.tick()
@@ -228,13 +253,16 @@ export const createOverlayNode = async (options: OverlayOptions) => {
     start: async () => {
       await beat()
       ticking = setInterval(tick, membership.intervalMs)
+      rebalancing = setInterval(rebalance, graceMs / 2)
       beating = setInterval(() => void beat(), options.heartbeatMs ?? 10_000)
     },
     /** A direct link came up: it is a contact now, and it hears everything we know. */
     linkUp: async (id: string) => {
       if (stopped || id === identity.id) return
       table.add({id, key: await overlayKey(id)})
+      linkedAt.set(id, Date.now())
       hops.delete(id)
+      told.delete(id)
       const own = await ownEntry(true)
       membership.apply(own)
       send(id, {
@@ -250,6 +278,9 @@ export const createOverlayNode = async (options: OverlayOptions) => {
     },
     linkDown: (id: string) => {
       table.remove(id)
+      theyWant.delete(id)
+      told.delete(id)
+      linkedAt.delete(id)
       rebalance()
     },
     /** A message from direct neighbour `from`: untrusted until checked. */
@@ -264,6 +295,10 @@ export const createOverlayNode = async (options: OverlayOptions) => {
           return receiveRoute(from, message)
         case 'flood':
           return receiveFlood(from, message)
+        case 'want':
+          if (message.y === true) theyWant.add(from)
+          else theyWant.delete(from)
+          return
       }
     },
     /** Seals `data` for member `to` and sends it on its way; false if `to` is not a known member. */
@@ -299,6 +334,7 @@ export const createOverlayNode = async (options: OverlayOptions) => {
       stopped = true
       clearInterval(ticking)
       clearInterval(beating)
+      clearInterval(rebalancing)
     },
   }
   return node
