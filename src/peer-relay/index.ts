@@ -21,6 +21,10 @@ import type {Card} from '../core/overlay/seal.js'
 export type PeerRelayOptions = {
   /** Accept WebSocket links on this port (0: any free one; `address()` says which). */
   port?: number
+  /** The URL other peers dial to reach this one (default ws://127.0.0.1:PORT). */
+  publicUrl?: string
+  /** Interface to listen on (default all). */
+  host?: string
   /** WebSocket URLs of peers already in the network. */
   bootstrap?: string[]
   /** WebRTC constructors for Node; not supported yet (throws). */
@@ -86,11 +90,11 @@ export class PeerRelay extends EventEmitter {
       leave: id => this.emit('member-left', id),
     })
     if (this.options.port !== undefined) {
-      const server = new WebSocketServer({port: this.options.port, maxPayload: maxLinkMessage})
+      const server = new WebSocketServer({port: this.options.port, host: this.options.host, maxPayload: maxLinkMessage})
       this.server = server
       await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject))
       const port = (server.address() as {port: number}).port
-      this.url = `ws://127.0.0.1:${port}`
+      this.url = this.options.publicUrl ?? `ws://127.0.0.1:${port}`
       server.on('connection', ws => this.attach(ws))
     }
     await this.node.start()
