@@ -15,6 +15,9 @@ import {parseArgs} from 'node:util'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
+// --listen PORT: a bootstrap peer of the overlay (p2p-elements/peer-relay), see peer-listen.mjs.
+if (process.argv.includes('--listen')) await (await import('./peer-listen.mjs')).main()
+
 const usage = `Usage: npm run peer -- --room NAME [options]
 
   --room NAME            room to join (required)
@@ -33,6 +36,8 @@ const usage = `Usage: npm run peer -- --room NAME [options]
   --config JSON          any other config fields, e.g. '{"turnConfig": [...]}'
   --quiet                log only errors
   --help                 this text
+  --listen PORT          instead: accept WebSocket links and relay for the overlay
+                         (with --bootstrap ws://host:port,... --public-url ws://me:PORT)
 `
 
 const {values: args} = parseArgs({
