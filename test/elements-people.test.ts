@@ -173,7 +173,9 @@ describe('people in the elements', () => {
   })
 
   it('the sender’s bar follows the receiver’s acks, shows speed and time left, and ends in a done state, in IEC units', async () => {
-    const {peers} = await openRoomPeers(2, '<p2p-file-send></p2p-file-send>', '', {width: 520, height: 360})
+    // Above 10 MiB the receiver would first be asked (ask-above): this test is about the bar.
+    const markup = '<p2p-file-send ask-above="104857600"></p2p-file-send>'
+    const {peers} = await openRoomPeers(2, markup, '', {width: 520, height: 360})
     const [a, b] = peers as [ElementsPeer, ElementsPeer]
     const size = 20 * 1024 * 1024
     const file = new a.window.File([new Uint8Array(size)], 'big.bin', {type: 'application/octet-stream'})
