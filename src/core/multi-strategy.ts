@@ -81,6 +81,7 @@ export const fanOutSignaling = (parts: readonly Signaling[]): Signaling => ({
   close: () => {
     for (const part of parts) guard(() => part.close(), undefined)
   },
+  relays: () => parts.flatMap(part => guard(() => part.relays?.() ?? [], [])),
 })
 
 /**
@@ -128,6 +129,7 @@ export const deferredSignaling = (arrival: Promise<Signaling | undefined>): Sign
       pending.length = 0
       if (inner) guard(() => inner!.close(), undefined)
     },
+    relays: () => (inner?.relays ? guard(() => inner!.relays!(), []) : []),
   }
 }
 
