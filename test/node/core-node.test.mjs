@@ -1,27 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {fork} from 'node:child_process'
+import {startPeers as startBus} from './_bus.mjs'
 
-/** Peers are separate Node processes; this process is their pub/sub bus. */
-const startPeers = (count, roomId) => {
-  const peers = Array.from({length: count}, () => {
-    const child = fork(new URL('./_ipc-peer.mjs', import.meta.url), [roomId], {stdio: 'inherit'})
-    const reports = []
-    let wake = () => {}
-    child.on('message', message => {
-      if (message.type === 'publish')
-        for (const other of peers)
-          if (other.child.connected) other.child.send({type: 'deliver', topic: message.topic, data: message.data})
-      if (message.type === 'report') reports.push(message), wake()
-    })
-    const until = async check => {
-      while (!check(reports)) await new Promise(resolve => (wake = resolve))
-      return reports
-    }
-    return {child, reports, until, id: () => reports.find(r => r.kind === 'ready')?.selfId}
-  })
-  return peers
-}
+const startPeers = (count, roomId) => startBus(new URL('./_ipc-peer.mjs', import.meta.url), count, roomId)
 
 const joinedAll = peers =>
   Promise.all(peers.map(p => p.until(r => r.filter(x => x.kind === 'joined').length === peers.length - 1)))

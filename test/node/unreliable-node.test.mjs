@@ -1,27 +1,8 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
-import {fork} from 'node:child_process'
+import {startPeers as startBus} from './_bus.mjs'
 
-/** Two Node peers, separate processes; this process is their pub/sub bus. */
-const startPeers = (count, roomId) => {
-  const peers = Array.from({length: count}, () => {
-    const child = fork(new URL('./_unreliable-peer.mjs', import.meta.url), [roomId], {stdio: 'inherit'})
-    const reports = []
-    let wake = () => {}
-    child.on('message', message => {
-      if (message.type === 'publish')
-        for (const other of peers)
-          if (other.child.connected) other.child.send({type: 'deliver', topic: message.topic, data: message.data})
-      if (message.type === 'report') reports.push(message), wake()
-    })
-    const until = async check => {
-      while (!check(reports)) await new Promise(resolve => (wake = resolve))
-      return reports
-    }
-    return {child, reports, until, id: () => reports.find(r => r.kind === 'ready')?.selfId}
-  })
-  return peers
-}
+const startPeers = (count, roomId) => startBus(new URL('./_unreliable-peer.mjs', import.meta.url), count, roomId)
 
 test('Node peers (node-datachannel) exchange unreliable actions, latest wins, too-large rejects', async () => {
   const peers = startPeers(2, `unreliable-${Date.now()}`)

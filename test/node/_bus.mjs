@@ -1,0 +1,24 @@
+// Node peers as separate processes (fork), with this process as their pub/sub bus: what one
+// publishes is delivered to every peer, and each peer's reports can be awaited.
+import {fork} from 'node:child_process'
+
+/** `count` processes running `script` (a URL) in room `roomId`. */
+export const startPeers = (script, count, roomId) => {
+  const peers = Array.from({length: count}, () => {
+    const child = fork(script, [roomId], {stdio: 'inherit'})
+    const reports = []
+    let wake = () => {}
+    child.on('message', message => {
+      if (message.type === 'publish')
+        for (const other of peers)
+          if (other.child.connected) other.child.send({type: 'deliver', topic: message.topic, data: message.data})
+      if (message.type === 'report') reports.push(message), wake()
+    })
+    const until = async check => {
+      while (!check(reports)) await new Promise(resolve => (wake = resolve))
+      return reports
+    }
+    return {child, reports, until, id: () => reports.find(r => r.kind === 'ready')?.selfId}
+  })
+  return peers
+}
