@@ -8,33 +8,9 @@ import {spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 import {dirname, join} from 'node:path'
 import mqtt from 'mqtt'
+import {watchLines} from './_lines.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
-
-const watchLines = child => {
-  const lines = []
-  const waiters = new Set()
-  let buffer = ''
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', chunk => {
-    buffer += chunk
-    const complete = buffer.split('\n')
-    buffer = complete.pop()
-    lines.push(...complete)
-    for (const waiter of waiters) waiter()
-  })
-  child.waitFor = (pattern, what) =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const match = lines.map(line => line.match(pattern)).find(Boolean)
-        if (match) waiters.delete(check), resolve(match)
-      }
-      waiters.add(check)
-      child.once('exit', code => reject(new Error(`process exited (${code}) before ${what}`)))
-      check()
-    })
-  return child
-}
 
 const spawnWatched = (args, ipc = false) =>
   watchLines(spawn(process.execPath, args, {cwd: root, stdio: ['ignore', 'pipe', 'inherit', ...(ipc ? ['ipc'] : [])]}))

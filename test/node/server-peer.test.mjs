@@ -11,37 +11,10 @@ import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import puppeteer from 'puppeteer-core'
 import {chromiumArgs, findChromium} from '../../scripts/chromium.mjs'
+import {watchLines} from './_lines.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..')
 const newcomerScript = join(root, 'test/node/_state-newcomer.mjs')
-
-/** Collects a child's stdout lines, so a test can wait for one printed before or after it asks. */
-const watchLines = child => {
-  const lines = []
-  const waiters = new Set()
-  let buffer = ''
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', chunk => {
-    if (process.env.DEBUG_PEERS) process.stderr.write(chunk)
-    buffer += chunk
-    const complete = buffer.split('\n')
-    buffer = complete.pop()
-    lines.push(...complete)
-    for (const waiter of waiters) waiter()
-  })
-  child.lines = lines
-  child.waitFor = (pattern, what) =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const match = lines.map(line => line.match(pattern)).find(Boolean)
-        if (match) waiters.delete(check), resolve(match)
-      }
-      waiters.add(check)
-      child.once('exit', code => reject(new Error(`process exited (${code}) before ${what}`)))
-      check()
-    })
-  return child
-}
 
 const startServerPeer = (room, strategy, flags) => {
   const child = spawn(
