@@ -22,3 +22,26 @@ export const startPeers = (script, count, roomId) => {
   })
   return peers
 }
+
+/**
+ * In a peer process: the driver strategy's pub/sub over IPC. `emit` goes to the test process,
+ * which hands it back to every peer as a 'deliver' message for this driver's handlers.
+ */
+export const busDriver = () => {
+  const handlers = new Map()
+  process.on('message', message => {
+    if (message.type === 'deliver') for (const handler of handlers.get(message.topic) ?? []) handler(message.data)
+  })
+  return {
+    on: (topic, handler) => handlers.set(topic, [...(handlers.get(topic) ?? []), handler]),
+    off: (topic, handler) =>
+      handlers.set(
+        topic,
+        (handlers.get(topic) ?? []).filter(h => h !== handler),
+      ),
+    emit: (topic, data) => process.send({type: 'publish', topic, data}),
+  }
+}
+
+/** In a peer process: tell the test what happened. */
+export const report = message => process.send?.({type: 'report', ...message})

@@ -7,18 +7,9 @@
 //   <- {type: 'report', kind: 'ready' | 'joined' | 'received' | 'progress' | 'sent' | 'pong' | 'left', ...}
 import {RTCPeerConnection} from 'node-datachannel/polyfill'
 import {joinRoom, selfId} from '../../dist/lib/strategies/driver.js'
+import {busDriver, report} from './_bus.mjs'
 
-const handlers = new Map()
-const driver = {
-  on: (topic, handler) => handlers.set(topic, [...(handlers.get(topic) ?? []), handler]),
-  off: (topic, handler) =>
-    handlers.set(
-      topic,
-      (handlers.get(topic) ?? []).filter(h => h !== handler),
-    ),
-  emit: (topic, data) => process.send({type: 'publish', topic, data}),
-}
-const report = message => process.send?.({type: 'report', ...message})
+const driver = busDriver()
 
 const room = joinRoom(
   {appId: 'node-test', driver, rtcPolyfill: RTCPeerConnection, rtcConfig: {iceServers: []}},
@@ -35,7 +26,6 @@ receive((data, peerId) =>
 room.onPeerJoin(peerId => report({kind: 'joined', peerId}))
 
 process.on('message', async message => {
-  if (message.type === 'deliver') for (const handler of handlers.get(message.topic) ?? []) handler(message.data)
   if (message.type === 'send') {
     const data = message.text ?? new Uint8Array(message.bytes).map((_, i) => i & 255)
     // Progress is reported at whole tenths, enough to see who is ahead.

@@ -5,18 +5,9 @@
 //   <- {type: 'report', kind: 'ready' | 'joined' | 'state' | 'too-large' | 'error' | 'left', ...}
 import {RTCPeerConnection} from 'node-datachannel/polyfill'
 import {joinRoom, selfId} from '../../dist/lib/strategies/driver.js'
+import {busDriver, report} from './_bus.mjs'
 
-const handlers = new Map()
-const driver = {
-  on: (topic, handler) => handlers.set(topic, [...(handlers.get(topic) ?? []), handler]),
-  off: (topic, handler) =>
-    handlers.set(
-      topic,
-      (handlers.get(topic) ?? []).filter(h => h !== handler),
-    ),
-  emit: (topic, data) => process.send({type: 'publish', topic, data}),
-}
-const report = message => process.send?.({type: 'report', ...message})
+const driver = busDriver()
 
 const room = joinRoom(
   {appId: 'node-unreliable-test', driver, rtcPolyfill: RTCPeerConnection, rtcConfig: {iceServers: []}},
@@ -28,7 +19,6 @@ room.onPeerJoin(peerId => report({kind: 'joined', peerId}))
 room.onError(error => report({kind: 'error', code: error.code}))
 
 process.on('message', async message => {
-  if (message.type === 'deliver') for (const handler of handlers.get(message.topic) ?? []) handler(message.data)
   if (message.type === 'move') await send({n: message.n})
   if (message.type === 'big')
     await send({pad: 'x'.repeat(2000)}).catch(error => report({kind: 'too-large', code: error.code}))
