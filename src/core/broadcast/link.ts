@@ -7,9 +7,10 @@
  * - the app's channel (label = the viewer's id), only when the broadcast has `dataChannel`:
  *   `send()` messages travel on it, and the `channel` event hands it to the app.
  *
- * Offers and answers carry every ICE candidate gathered (no trickle), so a handshake costs
- * two signaling messages.
+ * Offers and answers carry their ICE candidates (no trickle), sent once the kinds the config can
+ * produce are in, as rooms do (../ice-gathering.ts), so a handshake costs two signaling messages.
  */
+import {type GatheringNeeds, gathered, gatheringNeeds} from '../ice-gathering.js'
 
 /** How long to gather ICE candidates before sending an offer or answer without the rest. */
 export const iceGatheringTimeoutMs = 3000
@@ -22,19 +23,6 @@ export type Bitrate = {
   /** Video resolution divisor (1 = full size), e.g. from the size a viewer shows it at. */
   scaleResolutionDownBy?: number
 }
-
-const gathered = (connection: RTCPeerConnection, timeoutMs: number) =>
-  new Promise<void>(resolve => {
-    if (connection.iceGatheringState === 'complete') return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      connection.removeEventListener('icegatheringstatechange', onState)
-      resolve()
-    }
-    const onState = () => connection.iceGatheringState === 'complete' && done()
-    const timer = setTimeout(done, timeoutMs)
-    connection.addEventListener('icegatheringstatechange', onState)
-  })
 
 /**
  * Applies bitrate caps (and a resolution divisor) to the senders of a connection with
@@ -116,11 +104,14 @@ export class Link {
   /** Broadcaster session the link belongs to (a restarted broadcaster has a new one). */
   session = ''
   private readonly timer: ReturnType<typeof setTimeout>
+  /** Which candidates an offer or answer waits for (the same rule as rooms, ../ice-gathering.ts). */
+  private readonly needs: GatheringNeeds
 
   constructor(private readonly options: LinkOptions) {
     this.peer = options.peer
     this.origin = options.origin
     this.connection = new options.RTC({iceServers: options.iceServers})
+    this.needs = gatheringNeeds({iceServers: options.iceServers})
     this.control = this.connection.createDataChannel('p2p-broadcast', {negotiated: true, id: 0})
     this.control.binaryType = 'arraybuffer'
     const {events} = options
@@ -188,7 +179,7 @@ export class Link {
     }
     if (dataChannel) this.adoptChannel(this.connection.createDataChannel(this.peer))
     await this.connection.setLocalDescription(await this.connection.createOffer())
-    await gathered(this.connection, iceGatheringTimeoutMs)
+    await gathered(this.connection, this.needs, iceGatheringTimeoutMs)
     return this.description()
   }
 
@@ -196,7 +187,7 @@ export class Link {
   async answer(offer: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> {
     await this.connection.setRemoteDescription(offer)
     await this.connection.setLocalDescription(await this.connection.createAnswer())
-    await gathered(this.connection, iceGatheringTimeoutMs)
+    await gathered(this.connection, this.needs, iceGatheringTimeoutMs)
     return this.description()
   }
 
