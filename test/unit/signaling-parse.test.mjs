@@ -36,6 +36,15 @@ const typed = result => {
   assert.ok(reasons.has(result.reason), `untyped rejection ${result.reason}`)
 }
 
+/** A seal's parse: typed rejection, or the inner message of the envelope's kind and sender. */
+const typedSeal = (result, envelope) => {
+  cases++
+  assert.equal(typeof result, 'object')
+  if (!result.ok) return assert.ok(reasons.has(result.reason), `untyped rejection ${result.reason}`)
+  assert.equal(result.value.t, envelope.t)
+  assert.equal(result.value.from, envelope.from)
+}
+
 const alice = await createIdentity()
 const bob = await createIdentity()
 const key = await deriveKey('fuzz-app', 'fuzz-room')
@@ -113,7 +122,8 @@ test('mutated valid messages give an envelope or a typed rejection', () => {
       const result = parseEnvelope(JSON.stringify(message))
       typed(result)
       // Whatever got through the parser must still match its seal to be acted on.
-      if (result.ok) typed(parseSealed(JSON.stringify(inner), result.value))
+      // (A mutated `sig` or `key` can pass both parsers: the signature is checked after them.)
+      if (result.ok) typedSeal(parseSealed(JSON.stringify(inner), result.value), result.value)
     }),
     {numRuns: runs},
   )
