@@ -189,6 +189,19 @@ describe('<p2p-file-send>', () => {
     closePeerPages(peers)
   })
 
+  it('while a file flows both rows show its speed and time left; Cancel on the sender stops it on both sides', async () => {
+    const {peers} = await openRoomPeers(2, '<p2p-file-send ask-above="1000000000"></p2p-file-send>')
+    const [a, b] = peers as [ElementsPeer, ElementsPeer]
+    choose(a, [new File([bytes(48 * 1024 * 1024)], 'long.bin')])
+    const flowing = (row: HTMLElement | undefined) => !!row && /\/s/.test(text(row)) && text(row).includes('left')
+    await until(() => flowing(rows(a, 'sent')[0]) && flowing(rows(b, 'received')[0]), 'speed and time left on both')
+    shadowOf(a).querySelector<HTMLButtonElement>('[part~=sent] [part~=cancel]')!.click()
+    await until(() => text(rows(b, 'received')[0]!).includes('cancelled'), 'the receiver row')
+    await until(() => text(rows(a, 'sent')[0]!).includes('cancelled'), 'the sender row')
+    expect(b.seen('p2p-file-received')).to.have.length(0)
+    closePeerPages(peers)
+  })
+
   it('received files keep only safe types for their blob URL, names lose control and bidi characters, rows are capped', async () => {
     const {peers} = await openRoomPeers(2, '<p2p-file-send max-rows="3" multiple></p2p-file-send>')
     const [a, b] = peers as [ElementsPeer, ElementsPeer]

@@ -1,16 +1,31 @@
 import {expect} from '@open-wc/testing'
 import type {FileProgress, IncomingFile, Room} from '../src/core/index.js'
 import {Sha256} from '../src/core/files/sha256.js'
-import {openPeer, testConfig, uniqueRoom, until, type TestPeer} from './helpers/peers.js'
+import {openPeer, testConfig, uniqueRoom, until, type PeerLib, type TestPeer} from './helpers/peers.js'
+import {pseudoRandomBytes} from './helpers/content.js'
+import {joinAs, storedIdentity} from './helpers/identity.js'
 
 const MiB = 1024 * 1024
-const coreOf = (page: TestPeer): Promise<any> => new page.window.Function('return import("/src/core/index.ts")')()
 
-const content = (mib: number) => {
-  const bytes = new Uint8Array(mib * MiB)
-  let x = 7
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24
-  return bytes
+const content = (mib: number) => pseudoRandomBytes(mib * MiB, 7)
+
+/** Reloads a peer's page for real (location.reload) and resolves with it once its entry loaded again. */
+const reload = async (peer: TestPeer): Promise<TestPeer> => {
+  const loaded = new Promise<void>(resolve =>
+    peer.frame.addEventListener(
+      'load',
+      () => {
+        const win = peer.frame.contentWindow as unknown as {ready?: boolean} & Window
+        if (win.ready) return resolve()
+        win.addEventListener('peer-ready', () => resolve())
+      },
+      {once: true},
+    ),
+  )
+  peer.window.location.reload()
+  await loaded
+  const win = peer.frame.contentWindow as unknown as TestPeer['window']
+  return {...peer, window: win, lib: (win as unknown as {lib: PeerLib}).lib}
 }
 
 describe('files: resume', () => {
@@ -36,9 +51,8 @@ describe('files: resume', () => {
     })
 
     const a = await openPeer()
-    const core = await coreOf(a)
-    const json = await core.exportIdentity(await core.createIdentity({extractable: true}))
-    const roomA: Room = a.lib.joinRoom({...testConfig, identity: await core.importIdentity(json)}, roomId)
+    const json = await storedIdentity(a)
+    const roomA = await joinAs(a, json, testConfig, roomId)
     const aId = roomA.selfId
     await until(() => Object.keys(roomB.getPeers()).includes(aId), 'a and b to meet')
     void roomA.sendFile(file, roomB.selfId).catch(() => {})
@@ -50,8 +64,7 @@ describe('files: resume', () => {
 
     // The same identity comes back in a new page and sends the same file again.
     const a2 = await openPeer()
-    const core2 = await coreOf(a2)
-    const roomA2: Room = a2.lib.joinRoom({...testConfig, identity: await core2.importIdentity(json)}, roomId)
+    const roomA2 = await joinAs(a2, json, testConfig, roomId)
     expect(roomA2.selfId).to.equal(aId)
     await until(() => Object.keys(roomB.getPeers()).includes(aId), 'a to be back')
     const progressA2: FileProgress[] = []
@@ -76,6 +89,64 @@ describe('files: resume', () => {
     await roomA2.leave()
     await roomB.leave()
     a2.close()
+    b.close()
+  })
+
+  it('a transfer cut by reloading the receiver page resumes from its last committed chunk when it comes back with the same identity', async function () {
+    this.timeout(120_000)
+    const roomId = uniqueRoom('resume-receiver')
+    const bytes = content(24)
+    const expected = new Sha256().update(bytes).hex()
+    const film = () => new File([bytes], 'film.mkv', {type: 'video/x-matroska', lastModified: 1_700_000_000_000})
+
+    let b = await openPeer()
+    const json = await storedIdentity(b)
+    const joinB = (peer: TestPeer) => joinAs(peer, json, testConfig, roomId)
+    const roomB: Room = await joinB(b)
+    const bId = roomB.selfId
+    const progressB: FileProgress[] = []
+    roomB.onFile(incoming => {
+      incoming.onProgress(p => progressB.push(p))
+      incoming.file().catch(() => {})
+    })
+
+    const a = await openPeer()
+    const roomA: Room = a.lib.joinRoom(testConfig, roomId)
+    await until(() => Object.keys(roomA.getPeers()).includes(bId), 'a and b to meet')
+    const first = roomA.sendFile(film(), bId).catch(e => e)
+    await until(() => progressB.some(p => p.bytes >= 12 * MiB), 'half to arrive')
+    const held = progressB.at(-1)!.bytes
+    b = await reload(b)
+    expect((await first).code).to.equal('peer-left')
+
+    // The reloaded page, same identity: it finds its committed segments and resumes from them.
+    const roomB2: Room = await joinB(b)
+    expect(roomB2.selfId).to.equal(bId)
+    const offers: IncomingFile[] = []
+    const files: File[] = []
+    roomB2.onFile(incoming => {
+      offers.push(incoming)
+      incoming.file().then(
+        f => files.push(f),
+        () => {},
+      )
+    })
+    await until(() => Object.keys(roomA.getPeers()).includes(bId), 'b to be back')
+    const progressA: FileProgress[] = []
+    await roomA.sendFile(film(), bId, {onProgress: p => progressA.push(p)})
+    await until(() => files.length === 1, 'the resumed file')
+    expect(offers).to.have.length(1)
+    // Segments commit every 4 MiB (rounded up to whole chunks): at most that much of what b had verified is sent again.
+    expect(offers[0]!.resumedFrom).to.be.above(0)
+    expect(offers[0]!.resumedFrom).to.be.at.least(held - 4 * MiB - 256 * 1024)
+    expect(progressA[0]!.bytes).to.be.above(offers[0]!.resumedFrom)
+    const got = new Uint8Array(await files[0]!.arrayBuffer())
+    expect(got.byteLength).to.equal(bytes.byteLength)
+    expect(new Sha256().update(got).hex()).to.equal(expected)
+
+    await roomA.leave()
+    await roomB2.leave()
+    a.close()
     b.close()
   })
 })

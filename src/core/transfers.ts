@@ -4,7 +4,9 @@ import {
   chunkHeaderSize,
   decodeMessageHeader,
   encodeAck,
+  encodeAcks,
   encodeChunk,
+  maxBatchedAcks,
   encodeMessageHeader,
   encodeRefuse,
   MalformedFrame,
@@ -23,6 +25,13 @@ import type {Metadata, PeerId} from './types.js'
  * the sender keeps writing; the outbox, not the acks, paces it. A receiver that will not take
  * a message (over its size cap, malformed) refuses it by nonce: the sender stops sending and
  * its promise rejects with the reason. Nothing is ever silently truncated.
+ *
+ * Bulk messages (the `bulk` hook: file chunks and the file protocol's own messages, which
+ * carry their own acknowledgements) flag their chunks "ack may wait": the receiver gathers
+ * their done-acks and sends one Acks frame per `lazyAckBatch` messages, or after
+ * `lazyAckMs`, instead of a reverse frame per message. Their frames are written into pooled
+ * buffers (frame.ts), and the `views` hook lets the receiver take a one-frame binary value as
+ * a view into the received frame instead of a copy.
  */
 
 type Outgoing = {
@@ -32,6 +41,10 @@ type Outgoing = {
   resolve: () => void
   reject: (error: P2PError) => void
   onProgress?: (fraction: number, peerId: PeerId) => void
+  /** The message's frames afresh under a new nonce, for another way to the same peer (reroute). */
+  again: (nonce: number, frameSize: number) => Iterator<Uint8Array>
+  /** The way (direct or relayed peer object) whose outbox carries `frames`. */
+  via: Peer
 }
 
 type Incoming = {
@@ -51,17 +64,27 @@ export type TransferEvents = {
   deliver: (peerId: PeerId, actionId: string, value: unknown, meta: Metadata) => void
   progress: (peerId: PeerId, actionId: string, fraction: number, meta: Metadata) => void
   problem: (error: P2PError) => void
+  /** Another way to a peer whose link closed between choosing it and sending (mesh: relayed). */
+  elsewhere?: (peerId: PeerId) => Peer | undefined
+  /** Messages of this action are bulk: their done-acks may be batched (see above). */
+  bulk?: (actionId: string) => boolean
+  /**
+   * Binary values of this action from this peer are delivered as a Uint8Array view into the
+   * received frame (no copy); the receiver owns that frame's buffer (it may move it to a Worker).
+   */
+  views?: (peer: Peer, actionId: string) => boolean
 }
 
-function* chunkFrames(nonce: number, header: Uint8Array, body: Uint8Array, frameSize: number) {
+function* chunkFrames(nonce: number, header: Uint8Array, body: Uint8Array, frameSize: number, lazy: boolean) {
   const space = frameSize - chunkHeaderSize
+  const options = {lazy, pooled: true}
   let end = Math.min(body.byteLength, space - header.byteLength)
   let index = 0
-  yield encodeChunk(nonce, index++, end >= body.byteLength, [header, body.subarray(0, end)])
+  yield encodeChunk(nonce, index++, end >= body.byteLength, [header, body.subarray(0, end)], options)
   while (end < body.byteLength) {
     const start = end
     end = Math.min(body.byteLength, start + space)
-    yield encodeChunk(nonce, index++, end >= body.byteLength, [body.subarray(start, end)])
+    yield encodeChunk(nonce, index++, end >= body.byteLength, [body.subarray(start, end)], options)
   }
 }
 
@@ -78,8 +101,12 @@ const join = (chunks: Uint8Array[], total: number) => {
 
 /** Chunks per progress ack: 16 × 64 KiB = one ack per MiB received. */
 export const ackEvery = 16
+/** Bulk messages whose done-acks one Acks frame carries (at most maxBatchedAcks). */
+export const lazyAckBatch = maxBatchedAcks
+/** The longest a bulk message's done-ack waits for others to share its frame. */
+export const lazyAckMs = 250
 
-const refusalCodes: P2PErrorCode[] = ['too-large', 'malformed', 'busy']
+const refusalCodes: P2PErrorCode[] = ['too-large', 'malformed', 'busy', 'no-route']
 
 /** Messages one peer may have part-way to us at once; a start beyond it is refused ('busy'). */
 export const maxIncomingPerPeer = 64
@@ -98,6 +125,25 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
   const refused = new Map<PeerId, Set<number>>()
   // Per peer: refusals in the current second and in all, so a flood is not answered frame by frame.
   const refusals = new Map<PeerId, {windowStart: number; inWindow: number; total: number}>()
+  // Per peer: done-acks of bulk messages not sent yet (one Acks frame carries them).
+  const lazyAcks = new Map<PeerId, {peer: Peer; nonces: number[]; timer?: ReturnType<typeof setTimeout>}>()
+  const flushAcks = (peerId: PeerId) => {
+    const pending = lazyAcks.get(peerId)
+    if (!pending) return
+    lazyAcks.delete(peerId)
+    clearTimeout(pending.timer)
+    for (let at = 0; at < pending.nonces.length; at += maxBatchedAcks)
+      pending.peer.send(encodeAcks(pending.nonces.slice(at, at + maxBatchedAcks)))
+  }
+  const ackLater = (peer: Peer, nonce: number) => {
+    let pending = lazyAcks.get(peer.id)
+    if (pending && pending.peer !== peer) flushAcks(peer.id)
+    pending = lazyAcks.get(peer.id)
+    if (!pending) lazyAcks.set(peer.id, (pending = {peer, nonces: []}))
+    pending.nonces.push(nonce)
+    if (pending.nonces.length >= lazyAckBatch) return flushAcks(peer.id)
+    pending.timer ??= setTimeout(() => flushAcks(peer.id), lazyAckMs)
+  }
 
   const refuse = (peer: Peer, nonce: number, code: P2PErrorCode, message: string) => {
     incoming.get(peer.id)?.delete(nonce)
@@ -161,6 +207,9 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
       messages.set(nonce, message)
       body = parsed.body
     } else if (!message) {
+      // Relayed (mesh): the route broke and this side dropped the message's start; not the sender's fault.
+      if ((peer as {relayed?: boolean}).relayed)
+        return refuse(peer, nonce, 'no-route', `chunk ${index} of message ${nonce} after its route broke; send again`)
       return refuse(peer, nonce, 'malformed', `chunk ${index} of message ${nonce}, which never started`)
     }
     if (index !== message.nextIndex) return refuse(peer, nonce, 'malformed', `chunk ${index} out of order`)
@@ -183,11 +232,19 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
     messages.delete(nonce)
     let value: unknown
     try {
-      value = decodeValue(message.kind, join(message.chunks, message.total))
+      const {chunks, total, kind} = message
+      // A one-frame binary value for an action that takes views: the frame's own bytes, no copy.
+      value =
+        kind === ValueKind.Binary && events.views?.(peer, message.actionId)
+          ? chunks.length === 1 && chunks[0]!.byteLength === total
+            ? chunks[0]!
+            : join(chunks, total)
+          : decodeValue(kind, join(chunks, total))
     } catch {
       return refuse(peer, nonce, 'malformed', `a value that does not decode as its declared type`)
     }
-    peer.send(encodeAck(nonce, message.received, true))
+    if (frame.lazy) ackLater(peer, nonce)
+    else peer.send(encodeAck(nonce, message.received, true))
     events.deliver(peer.id, message.actionId, value, message.meta)
   }
 
@@ -201,7 +258,10 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
 
   return {
     /** Stops the idle sweep (the room was left). */
-    close: () => clearInterval(idleTimer),
+    close: () => {
+      clearInterval(idleTimer)
+      for (const peerId of [...lazyAcks.keys()]) flushAcks(peerId)
+    },
     /** Sends one encoded value to one peer; resolves when the peer has acknowledged every byte. */
     send(
       peer: Peer,
@@ -211,6 +271,10 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
       meta: Metadata,
       onProgress?: (fraction: number, peerId: PeerId) => void,
     ): Promise<void> {
+      if (!peer.isOpen) {
+        const other = events.elsewhere?.(peer.id)
+        if (other?.isOpen) peer = other
+      }
       return new Promise((resolve, reject) => {
         const header = encodeMessageHeader({total: body.byteLength, actionId, kind, meta})
         if (header.byteLength > peer.frameSize - chunkHeaderSize)
@@ -224,15 +288,39 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
         if (!peer.isOpen)
           return reject(new P2PError('peer-left', `peer ${peer.id} left before the message was sent`, peer.id))
         const nonce = (lastNonce = (lastNonce + 1) >>> 0)
-        const frames = chunkFrames(nonce, header, body, peer.frameSize)
-        outgoing.set(nonce, {peerId: peer.id, total: body.byteLength, frames, resolve, reject, onProgress})
+        const lazy = events.bulk?.(actionId) ?? false
+        const frames = chunkFrames(nonce, header, body, peer.frameSize, lazy)
+        const again = (nonce: number, frameSize: number) => {
+          if (header.byteLength > frameSize - chunkHeaderSize)
+            throw new RangeError('metadata too large for the new way')
+          return chunkFrames(nonce, header, body, frameSize, lazy)
+        }
+        outgoing.set(nonce, {
+          peerId: peer.id,
+          total: body.byteLength,
+          frames,
+          resolve,
+          reject,
+          onProgress,
+          again,
+          via: peer,
+        })
         peer.outbox.add(frames)
       })
     },
 
-    /** Chunk, Ack and Refuse frames from a peer. */
-    receive(peer: Peer, frame: Extract<Frame, {nonce: number}>) {
+    /** Chunk, Ack, Acks and Refuse frames from a peer. */
+    receive(peer: Peer, frame: Extract<Frame, {nonce: number} | {nonces: number[]}>) {
       if (frame.type === FrameType.Chunk) return receiveChunk(peer, frame)
+      if (frame.type === FrameType.Acks) {
+        for (const nonce of frame.nonces) {
+          const message = outgoing.get(nonce)
+          if (!message || message.peerId !== peer.id) continue
+          message.onProgress?.(1, peer.id)
+          settle(nonce)
+        }
+        return
+      }
       const message = outgoing.get(frame.nonce)
       if (!message || message.peerId !== peer.id) return
       if (frame.type === FrameType.Ack) {
@@ -254,8 +342,36 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
       }
     },
 
+    /**
+     * The way to a peer changed (past a full mesh: its direct link closed, it is relayed now):
+     * messages to it start again from their first chunk on `peer`, under new nonces (the
+     * receiver dropped the part it had with the old link). Those `peer` cannot carry fail.
+     */
+    reroute(peerId: PeerId, peer: Peer, error: P2PError) {
+      for (const [nonce, message] of [...outgoing]) {
+        // A message already on `peer` (sent relayed) goes on as it is: a second copy would only race it.
+        if (message.peerId !== peerId || message.via === peer) continue
+        outgoing.delete(nonce)
+        const fresh = (lastNonce = (lastNonce + 1) >>> 0)
+        try {
+          message.frames = message.again(fresh, peer.frameSize)
+        } catch {
+          message.reject(error)
+          continue
+        }
+        message.via = peer
+        outgoing.set(fresh, message)
+        peer.outbox.add(message.frames)
+      }
+    },
+    /** Fails the messages to a peer (its route broke) but keeps those part-way from it. */
+    failOutgoing(peerId: PeerId, error: P2PError) {
+      for (const [nonce, message] of outgoing) if (message.peerId === peerId) settle(nonce, error)
+    },
     /** Fails every message to or from a peer that is gone. */
     dropPeer(peerId: PeerId, error: P2PError) {
+      clearTimeout(lazyAcks.get(peerId)?.timer)
+      lazyAcks.delete(peerId)
       incoming.delete(peerId)
       refused.delete(peerId)
       refusals.delete(peerId)

@@ -419,6 +419,19 @@ export class P2PFileSend extends RoomView {
   }
 
   /** Drops the oldest settled rows over max-rows, revoking their object URLs. */
+  /** One progress report of a row (sent or received): shown in the row and fired as `p2p-file-progress`. */
+  #progress(shown: Progress, p: FileProgress, file: FileMeta, peerId: PeerId, direction: 'send' | 'receive') {
+    const figures = {
+      fraction: p.fraction ?? 0,
+      bytes: p.bytes,
+      bytesPerSecond: p.bytesPerSecond,
+      secondsLeft: p.secondsLeft,
+    }
+    Object.assign(shown, figures)
+    this.requestUpdate()
+    fire(this, events.fileProgress, {file, peerId, direction, ...figures})
+  }
+
   #trim() {
     const keep = Math.max(1, this.maxRows)
     const settledIn = (row: Incoming) => !!(row.file || row.failed)
@@ -455,24 +468,7 @@ export class P2PFileSend extends RoomView {
       return this.#fail(`${file.name} was not sent: ${errorMessage(error)}`, 'room-left', meta)
     }
     // Progress is what the receiver acknowledged (every chunk: 1 % of the file or 256 KiB).
-    const progress = (p: FileProgress, peerId: PeerId) => {
-      Object.assign(row.progress[peerId]!, {
-        fraction: p.fraction ?? 0,
-        bytes: p.bytes,
-        bytesPerSecond: p.bytesPerSecond,
-        secondsLeft: p.secondsLeft,
-      })
-      this.requestUpdate()
-      fire(this, events.fileProgress, {
-        file: meta,
-        peerId,
-        fraction: p.fraction ?? 0,
-        direction: 'send',
-        bytes: p.bytes,
-        bytesPerSecond: p.bytesPerSecond,
-        secondsLeft: p.secondsLeft,
-      })
-    }
+    const progress = (p: FileProgress, peerId: PeerId) => this.#progress(row.progress[peerId]!, p, meta, peerId, 'send')
     await Promise.all(
       targets.map(peerId =>
         core
@@ -529,24 +525,7 @@ export class P2PFileSend extends RoomView {
     const row: Incoming = {meta, peerId: transfer.peerId, progress: newProgress(), transfer, started: performance.now()}
     this.incoming = [row, ...this.incoming]
     this.#trim()
-    transfer.onProgress(p => {
-      Object.assign(row.progress, {
-        fraction: p.fraction ?? 0,
-        bytes: p.bytes,
-        bytesPerSecond: p.bytesPerSecond,
-        secondsLeft: p.secondsLeft,
-      })
-      this.requestUpdate()
-      fire(this, events.fileProgress, {
-        file: meta,
-        peerId: row.peerId,
-        fraction: p.fraction ?? 0,
-        direction: 'receive',
-        bytes: p.bytes,
-        bytesPerSecond: p.bytesPerSecond,
-        secondsLeft: p.secondsLeft,
-      })
-    })
+    transfer.onProgress(p => this.#progress(row.progress, p, meta, row.peerId, 'receive'))
     transfer.file().then(
       received => {
         // The blob URL's type is safe to open in this origin; the shown size is what arrived.

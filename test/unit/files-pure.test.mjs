@@ -39,15 +39,17 @@ test('Sha256 resumes from a saved state (what a reload keeps)', () => {
   assert.throws(() => Sha256.fromState({h: [1, 2], length: 0}), RangeError)
 })
 
-test('chunks are ~1 % of a file within 16 KiB..256 KiB: a progress ack per 1 % or per 256 KiB', () => {
-  assert.equal(chunkSizeFor(undefined), 256 * 1024)
-  assert.equal(chunkSizeFor(0), 16 * 1024)
-  assert.equal(chunkSizeFor(1000), 16 * 1024)
-  assert.equal(chunkSizeFor(10 * 1024 * 1024), 103 * 1024)
-  assert.equal(chunkSizeFor(4 * 1024 ** 3), 256 * 1024)
-  for (const size of [1, 5e6, 2e7, 3e7, 1e9]) {
+test('chunks are at most 1 % of a file and at most 63 KiB (one 64 KiB frame with its headers)', () => {
+  assert.equal(chunkSizeFor(undefined), 63 * 1024)
+  assert.equal(chunkSizeFor(0), 1)
+  assert.equal(chunkSizeFor(1000), 10)
+  assert.equal(chunkSizeFor(5 * 1024 * 1024), 51 * 1024)
+  assert.equal(chunkSizeFor(10 * 1024 * 1024), 63 * 1024)
+  assert.equal(chunkSizeFor(4 * 1024 ** 3), 63 * 1024)
+  for (const size of [1, 99, 100, 5000, 150_000, 1e6, 5e6, 2e7, 3e7, 1e9, 2 ** 40]) {
     const chunk = chunkSizeFor(size)
-    assert.ok(chunk <= 256 * 1024 && chunk <= Math.max(16 * 1024, size / 100 + 1024), `size ${size}`)
+    assert.ok(chunk >= 1 && chunk <= 63 * 1024, `size ${size}`)
+    if (size >= 100) assert.ok(chunk <= size / 100, `size ${size}: ${chunk} is over 1 %`)
   }
 })
 
@@ -61,4 +63,28 @@ test('file names lose control and bidi-override characters, path separators, and
   assert.equal(safeFileName('\u202e\u202e'), 'file')
   assert.equal(safeFileName('x'.repeat(1000)).length, 255)
   assert.equal(safeFileName('résumé 📄.pdf'), 'résumé 📄.pdf')
+})
+
+test('wholeHash (main-thread fallback where no Worker starts) gives each chunk its SHA-256 and the whole file its SHA-256, resumable from a state', async () => {
+  const {wholeHash} = await import('../../dist/lib/core/files/hash-worker.js')
+  const bytes = randomBytes(5 * 1024 * 1024 + 333)
+  const size = 256 * 1024
+  const hash = wholeHash()
+  const half = 10 * size
+  const first = await hash.chunks(new Uint8Array(bytes.subarray(0, half)), size)
+  assert.equal(first.hashes.length, 10)
+  assert.equal(first.hashes[3], node(bytes.subarray(3 * size, 4 * size)))
+  assert.deepEqual(first.state, await hash.state())
+  const rest = await hash.chunks(new Uint8Array(bytes.subarray(half)), size)
+  assert.equal(rest.hashes.at(-1), node(bytes.subarray(half + (rest.hashes.length - 1) * size)))
+  assert.equal(await hash.hex(), node(bytes))
+  // Resumed from the state after the first half, fed the rest: the same whole hash.
+  const resumed = wholeHash(first.state)
+  await resumed.chunks(new Uint8Array(bytes.subarray(half)), size)
+  assert.equal(await resumed.hex(), node(bytes))
+  // A Blob fed by the hasher itself (a sender resuming).
+  const fromBlob = wholeHash()
+  await fromBlob.blob(new Blob([bytes]), 0, half)
+  await fromBlob.chunks(new Uint8Array(bytes.subarray(half)), size)
+  assert.equal(await fromBlob.hex(), node(bytes))
 })

@@ -13,7 +13,7 @@ import {
   encodeMessageHeader,
   encodeRefuse,
 } from '../../dist/lib/core/frame.js'
-import {ackEvery, createTransfers} from '../../dist/lib/core/transfers.js'
+import {ackEvery, createTransfers, lazyAckBatch, lazyAckMs} from '../../dist/lib/core/transfers.js'
 
 const decode = bytes => decodeFrame(bytes.slice().buffer)
 
@@ -60,11 +60,11 @@ const recorder = () => {
 }
 
 /** Peer A sends to peer B. `pump(n)` moves up to n queued frames from A to B, round robin. */
-const link = ({maxMessageSize = 1 << 30, frameSize = 1024} = {}) => {
+const link = ({maxMessageSize = 1 << 30, frameSize = 1024, bulk, views} = {}) => {
   const a = recorder()
   const b = recorder()
-  const sender = createTransfers(1 << 30, a.events)
-  const receiver = createTransfers(maxMessageSize, b.events)
+  const sender = createTransfers(1 << 30, {...a.events, bulk})
+  const receiver = createTransfers(maxMessageSize, {...b.events, views})
   const toB = fakePeer('B', frameSize) // A's view of B
   const toA = fakePeer('A', frameSize) // B's view of A
   toA.onSend = frame => sender.receive(toB, frame)
@@ -435,5 +435,61 @@ describe('a sender settles on acks and refusals from the right peer only', () =>
     for (let i = 0; i < 5; i++) sender.send(i % 2 ? toB : toC, 'x', ValueKind.Text, sample(1), undefined)
     const nonces = [...toB.queued, ...toC.queued].map(frames => decode(frames.next().value).nonce)
     assert.equal(new Set(nonces).size, 5)
+  })
+})
+
+describe('bulk messages: done-acks batched, values as views', () => {
+  test('the done-acks of lazyAckBatch bulk messages travel in one Acks frame; fewer go after lazyAckMs', async () => {
+    const {b, sender, receiver, toA, toB, pump} = link({frameSize: 1024, bulk: id => id === 'bulk'})
+    const sends = Array.from({length: lazyAckBatch + 3}, (_, i) =>
+      sender.send(toB, 'bulk', ValueKind.Binary, sample(100 + i), undefined),
+    )
+    pump()
+    assert.equal(b.delivered.length, lazyAckBatch + 3)
+    assert.deepEqual(
+      toA.sent.map(frame => [frame.type, frame.nonces?.length]),
+      [[FrameType.Acks, lazyAckBatch]],
+      'one frame for the first batch, nothing yet for the rest',
+    )
+    await Promise.all(sends.slice(0, lazyAckBatch))
+    assert.equal(await pending(sends.at(-1)), true)
+    await new Promise(resolve => setTimeout(resolve, lazyAckMs + 50))
+    assert.deepEqual(toA.sent.at(-1), {type: FrameType.Acks, nonces: toA.sent.at(-1).nonces})
+    assert.equal(toA.sent.at(-1).nonces.length, 3)
+    await Promise.all(sends)
+    // An ordinary message is still acknowledged at once, with its own Ack frame.
+    const plain = sender.send(toB, 'plain', ValueKind.Binary, sample(10), undefined)
+    pump()
+    await plain
+    assert.equal(toA.sent.at(-1).type, FrameType.Ack)
+    receiver.close()
+    sender.close()
+  })
+
+  test('an Acks frame settles only messages sent to the peer it came from', async () => {
+    const {sender, toB, pump} = link({bulk: () => true})
+    const sent = sender.send(toB, 'bulk', ValueKind.Binary, sample(10), undefined)
+    const other = fakePeer('C')
+    sender.receive(other, {type: FrameType.Acks, nonces: [1, 2, 3]})
+    assert.equal(await pending(sent), true)
+    pump()
+    await new Promise(resolve => setTimeout(resolve, lazyAckMs + 50))
+    await sent
+    sender.close()
+  })
+
+  test('a one-frame binary value of a views action arrives as a view of its frame, others as ArrayBuffers', () => {
+    const {b, sender, toB, pump, moved} = link({views: (_, id) => id === 'view'})
+    void sender.send(toB, 'view', ValueKind.Binary, sample(50), undefined)
+    void sender.send(toB, 'copy', ValueKind.Binary, sample(50), undefined)
+    void sender.send(toB, 'view', ValueKind.Binary, sample(3000), undefined)
+    pump()
+    const [view, copy, joined] = b.delivered.map(d => d.value)
+    assert.ok(view instanceof Uint8Array && view.buffer === moved[0].payload.buffer)
+    assert.deepEqual([...view], [...sample(50)])
+    assert.ok(copy instanceof ArrayBuffer)
+    assert.ok(joined instanceof Uint8Array && joined.byteLength === 3000)
+    assert.deepEqual([...joined], [...sample(3000)])
+    sender.close()
   })
 })

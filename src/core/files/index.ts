@@ -7,20 +7,25 @@
  *   sender → {t:'offer', id, name, type, size, chunk, metadata}       nothing else flows yet
  *   receiver → {t:'accept', id} | {t:'decline', id, code, reason}     the app's onFile decided
  *   sender → binary chunk i, meta {t:'c', id, i, h: sha256(chunk)}     at most `windowBytes` unacked
- *   receiver → {t:'ack', id, i, bytes}                                 chunk i verified and taken
- *                                                                      (written to disk, or read
- *                                                                      from the app's stream)
+ *   receiver → {t:'ack', id, i, bytes}                                 chunks up to i verified and
+ *                                                                      taken (written to disk, or read
+ *                                                                      from the app's stream): one
+ *                                                                      cumulative ack per 1 % or
+ *                                                                      256 KiB, whichever is less
  *   sender → {t:'end', id, size, hash: sha256(whole)}
  *   receiver → {t:'done', id} | {t:'fail', id, code, reason}          whole hash checked
  *   either → {t:'cancel', id, reason}
  *
  * Resume: an offer of a File carries `key` (a hash of its name, size, type and lastModified, or
- * the app's `resumeKey`). When a peer drops mid-way, the receiver keeps what it verified (the
- * OPFS file, the index of the next chunk, the SHA-256 state); when the same peer (same
- * identity, so the same id) offers the same key again, it answers {t:'accept', id, from: n}
- * and the sender re-reads (and re-hashes, locally) the first n chunks and sends from chunk n.
- * Kept in memory on the receiver: it survives the sender's reload or a dropped connection,
- * not the receiver's own reload.
+ * the app's `resumeKey`). A receiver assembling on disk commits a segment every few MiB and
+ * records, in a sidecar (opfs.ts), the segments, the index of the next chunk and the SHA-256
+ * state; when the same peer (same identity, so the same id) offers the same key to the same
+ * receiver again, after a dropped connection or either side's reload, it answers
+ * {t:'accept', id, from: n} and the sender re-hashes (in its Worker) the first n chunks and
+ * sends from chunk n.
+ *
+ * Hashing: both the per-chunk and the whole-file SHA-256 run in a Worker (hash-worker.ts),
+ * with several blocks in flight, so they overlap the wire instead of holding the main thread.
  *
  * Memory is bounded by the window on both sides, never by the file: the sender reads one
  * slice per chunk and stops when `windowBytes` are unacknowledged; the receiver acks a chunk
@@ -35,24 +40,41 @@ import {callSafely} from '../call.js'
 import {P2PError, type P2PErrorCode, errorMessage, invalidConfig} from '../errors.js'
 import {randomId} from '../ids.js'
 import type {Action, DataPayload, Metadata, PeerId} from '../types.js'
-import {Sha256, toHex} from './sha256.js'
+import {type Checked, type WholeHash, wholeHash} from './hash-worker.js'
+import {type Saved, type Sink, dropResume, loadResume, opfsSink, saveResume} from './opfs.js'
+import {type Sha256State, toHex} from './sha256.js'
+import {Kept, createStreamResume} from './stream-resume.js'
 
 /** The internal action files travel on; room.makeAction keeps ids starting with NUL for the library. */
 export const fileActionId = '\u0000file'
 /** Largest metadata an offer carries, in bytes of its JSON. */
 export const maxMetadataBytes = 4096
-/** Largest chunk: 256 KiB, so a progress ack comes at least every 256 KiB. */
+/** Largest chunk a receiver accepts. */
 export const maxChunkBytes = 256 * 1024
-/** Smallest chunk, for small files (where 1 % of the file is less than this). */
-export const minChunkBytes = 16 * 1024
+/**
+ * Largest chunk a sender makes: 63 KiB, so a chunk and its headers (about 150 bytes) travel
+ * in one 64 KiB frame, the size the raw data channel sends too: no frame split, no join on
+ * the receiving side, which takes the chunk as a view of the frame it arrived in.
+ */
+export const frameChunkBytes = 63 * 1024
+/** Bytes between the receiver's acks at most: progress at least every 256 KiB (and every 1 %). */
+export const ackBytes = 256 * 1024
 /** Unacknowledged bytes a sender may have out: the memory a transfer costs on either side. */
 export const windowBytes = 4 * 1024 * 1024
 
-/** Chunk size for a file of `size` bytes: ~1 % of it, within [16 KiB, 256 KiB]; unknown size: 256 KiB. */
-export const chunkSizeFor = (size: number | undefined) =>
-  size === undefined
-    ? maxChunkBytes
-    : Math.max(minChunkBytes, Math.min(maxChunkBytes, Math.ceil(size / 100 / 1024) * 1024))
+/**
+ * Chunk size for a file of `size` bytes: at most 1 % of it and at most 63 KiB (one frame),
+ * whole KiB from 1 KiB up; unknown size: 63 KiB.
+ */
+export const chunkSizeFor = (size: number | undefined) => {
+  if (size === undefined) return frameChunkBytes
+  const onePercent = Math.floor(size / 100)
+  return Math.max(1, Math.min(frameChunkBytes, onePercent >= 1024 ? onePercent - (onePercent % 1024) : onePercent))
+}
+
+/** Bytes the receiver may take between two acks: 1 % of the file or 256 KiB, whichever is less. */
+const ackStepFor = (size: number | undefined) =>
+  size === undefined ? ackBytes : Math.max(1, Math.min(ackBytes, Math.floor(size / 100)))
 
 export type FileProgress = {
   /** Bytes the receiver has verified and taken. */
@@ -123,6 +145,8 @@ export type FileLimits = {
   idleMs?: number
   /** How long the app's onFile may take to decide. Default 60 s. */
   decideMs?: number
+  /** How long a stream transfer whose connection dropped waits on both sides for the peer to come back. Default 60 s. */
+  resumeMs?: number
 }
 
 const defaultLimits = {
@@ -131,6 +155,7 @@ const defaultLimits = {
   maxConcurrentPerPeer: 4,
   idleMs: 30_000,
   decideMs: 60_000,
+  resumeMs: 60_000,
 }
 
 /** Control and bidi-override/isolate characters, which can disguise a name ("gpj.exe" shown as "exe.jpg"). */
@@ -174,7 +199,16 @@ type Control =
   | {t: 'fail'; id: string; code: string; reason: string}
   | {t: 'cancel'; id: string; reason: string}
 
-const peerCodes: P2PErrorCode[] = ['declined', 'too-large', 'busy', 'integrity', 'timeout', 'cancelled', 'malformed']
+const peerCodes: P2PErrorCode[] = [
+  'declined',
+  'too-large',
+  'busy',
+  'integrity',
+  'timeout',
+  'cancelled',
+  'malformed',
+  'resume-lost',
+]
 const codeFrom = (code: unknown): P2PErrorCode =>
   peerCodes.includes(code as P2PErrorCode) ? (code as P2PErrorCode) : 'rejected'
 
@@ -184,8 +218,12 @@ type Outgoing = {
   accepted: (ok: boolean, error?: P2PError) => void
   /** The chunk the receiver resumes from (0: from the start). */
   from: number
+  /** Chunks acknowledged (the next ack's index is at least this). */
   acked: number
   ackedBytes: number
+  /** Chunks and bytes sent so far (an ack cannot cover more). */
+  sentChunks: number
+  sentBytes: number
   /** Wakes the send loop when an ack opens the window. */
   wake?: () => void
   finish: (error?: P2PError) => void
@@ -195,24 +233,8 @@ type Outgoing = {
   chunk: number
   onProgress?: SendFileOptions['onProgress']
   stopped?: P2PError
-}
-
-type Sink = {
-  write: (bytes: Uint8Array) => Promise<void>
-  close: () => Promise<File | undefined>
-  abort: (error: P2PError) => void
-  /** Commits what was written and returns the file handle, to resume into later (OPFS only). */
-  suspend?: () => Promise<FileSystemFileHandle>
-}
-
-/** What a receiver keeps of an interrupted transfer, to resume it. */
-type Partial = {
-  handle: FileSystemFileHandle
-  bytes: number
-  index: number
-  hash: ReturnType<Sha256['state']>
-  size?: number
-  chunk: number
+  /** A stream source: the chunks not yet acknowledged, to send again after a drop (stream-resume.ts). */
+  keep?: Kept
 }
 
 type Incoming = {
@@ -222,10 +244,17 @@ type Incoming = {
   state: 'deciding' | 'running' | 'ended'
   nextIndex: number
   /** Chunks that arrived ahead of nextIndex (messages may complete out of order), within the window. */
-  early: Map<number, {bytes: Uint8Array; hash: string}>
+  early: Map<number, {bytes: Uint8Array; hash: string; checked?: Promise<Checked>}>
+  /** The next chunk index to hand to the hasher (chunks go to it in order, as soon as they can). */
+  nextHashed: number
+  /** The whole hash's state after the last chunk taken (what a resume point records). */
+  hashState?: Sha256State
   heldBytes: number
   received: number
-  hash: Sha256
+  /** Bytes covered by the last ack sent. */
+  ackedBytes: number
+  /** The whole-file hash, started once the transfer runs (in a Worker where one starts). */
+  hash?: WholeHash
   sink?: Sink
   writing: Promise<void>
   lastHeard: number
@@ -236,6 +265,15 @@ type Incoming = {
   wantsStream?: ReadableStream<Uint8Array>
   streamSink?: Sink
   end?: Extract<Control, {t: 'end'}>
+  /** Swarm: the verified chunks' hashes, in order (for the `transferred` hook). */
+  hashes?: string[]
+  /** Its resume sidecar's id, for a file assembled on disk with a content key. */
+  resume?: string
+  /** The disk data directory. */
+  dir?: string
+  /** From a stream, its connection dropped: waiting for the peer to come back (stream-resume.ts). */
+  parkedAt?: number
+  dropError?: P2PError
 }
 
 export type FilesDeps = {
@@ -245,8 +283,23 @@ export type FilesDeps = {
   /** Closes the connection to a peer that kept sending junk. */
   disconnect: (peerId: PeerId, reason: string) => void
   limits?: FileLimits
+  /**
+   * Swarm hook (swarm.ts): every Blob sent whole and every File assembled whole, so this member
+   * can serve it; with the chunk hashes (hex) and whole hash this transfer computed anyway, when it
+   * covered every chunk (not resumed), so the swarm need not hash the file again.
+   */
+  transferred?: (file: Blob, name: string, type: string, hashes?: TransferHashes) => void
+  /** This peer's id (its identity's, when it has one): part of where interrupted transfers are kept. */
+  selfId?: () => PeerId
 }
 
+/** What a whole transfer hashed: its chunk size, each chunk's SHA-256 and the whole's (hex). */
+export type TransferHashes = {chunk: number; digests: string[]; whole: string}
+
+/** Bytes a sender reads from a Blob at once (then sends as chunks). */
+const blobReadBytes = 1024 * 1024
+/** Blocks a sender reads and hashes ahead of the one it sends (a Worker's latency hides behind them). */
+const blocksAhead = 3
 const digest = async (bytes: Uint8Array) =>
   toHex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
 
@@ -269,67 +322,34 @@ const memorySink = (name: string, type: string, limit: number): Sink => {
   }
 }
 
-/** The directory received files are assembled in, under the Origin Private File System. */
-export const opfsDirectoryName = 'p2p-files'
-
-const opfsSink = async (id: string, name: string, type: string, resume?: Partial): Promise<Sink | undefined> => {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage
-  if (!storage?.getDirectory) return undefined
-  try {
-    const root = await storage.getDirectory()
-    const dir = await root.getDirectoryHandle(opfsDirectoryName, {create: true})
-    const handle = resume?.handle ?? (await dir.getFileHandle(id, {create: true}))
-    if (typeof handle.createWritable !== 'function') return undefined
-    const writable = await handle.createWritable({keepExistingData: !!resume})
-    if (resume) {
-      // Only verified bytes count: drop anything past them, and write on from there.
-      await writable.truncate(resume.bytes)
-      await writable.seek(resume.bytes)
-    }
-    return {
-      suspend: async () => {
-        await writable.close()
-        return handle
-      },
-      write: bytes => writable.write(bytes as Uint8Array<ArrayBuffer>),
-      close: async () => {
-        await writable.close()
-        const onDisk = await handle.getFile()
-        // A File made of a disk-backed Blob stays on disk; only its name and type change.
-        return new File([onDisk], name, {type})
-      },
-      abort: () => {
-        void writable.abort().then(
-          () => dir.removeEntry(handle.name),
-          () => {},
-        )
-      },
-    }
-  } catch {
-    return undefined
-  }
-}
-
-/** Deletes the files received into the Origin Private File System (they stay until then). */
-export const clearReceivedFiles = async () => {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage
-  if (!storage?.getDirectory) return
-  const root = await storage.getDirectory()
-  await root.removeEntry(opfsDirectoryName, {recursive: true}).catch(() => {})
-}
+export {clearReceivedFiles, opfsDirectoryName} from './opfs.js'
 
 // Tag checks, so Blobs made in another realm (an iframe) count too.
 const isBlob = (value: unknown): value is Blob =>
   ['[object Blob]', '[object File]'].includes(Object.prototype.toString.call(value))
 
-export const createFiles = ({action, problem, isOpen, disconnect, limits: given}: FilesDeps) => {
+export const createFiles = ({
+  action,
+  problem,
+  isOpen,
+  disconnect,
+  limits: given,
+  transferred,
+  selfId = () => '',
+}: FilesDeps) => {
   const limits = {...defaultLimits, ...given}
   const outgoing = new Map<string, Outgoing>()
   const incoming = new Map<string, Incoming>()
   let handler: FileHandler | undefined
-  /** Interrupted transfers kept for resuming, by peer and key; at most `maxPartials`, oldest dropped. */
-  const partials = new Map<string, Partial>()
-  const maxPartials = 16
+  /**
+   * Where an interrupted transfer of `offer.key` from `peerId` is kept (its resume sidecar):
+   * a hash of both peers' ids (identities) and the key, so only this receiver meeting this
+   * sender with this content finds it again, after a reload too.
+   */
+  /** Resume sidecars being written (a peer that drops and comes straight back waits for its own). */
+  const saving = new Map<string, Promise<void>>()
+  const resumeId = async (peerId: PeerId, contentKey: string) =>
+    (await digest(new TextEncoder().encode([selfId(), peerId, contentKey].join('\u0000')))).slice(0, 32)
 
   const key = (peerId: PeerId, id: string) => `${peerId}\u0000${id}`
   const say = (peerId: PeerId, message: Control) =>
@@ -343,6 +363,8 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     if (incoming.get(key(transfer.peerId, transfer.id)) !== transfer) return
     incoming.delete(key(transfer.peerId, transfer.id))
     transfer.sink?.abort(error)
+    transfer.hash?.close()
+    if (transfer.resume) void dropResume(transfer.resume)
     transfer.early.clear()
     if (tell) void say(transfer.peerId, tell)
     transfer.settle(error)
@@ -380,10 +402,12 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       return decline('too-large', `${offer.size} bytes is over this peer's limit of ${limits.maxFileBytes}`)
     if (!handler) return decline('declined', 'this peer does not take files (no onFile handler)')
 
-    const partialKey = offer.key === undefined ? undefined : key(peerId, offer.key)
-    const partial = partialKey ? partials.get(partialKey) : undefined
-    const resumable = partial && partial.size === offer.size && partial.chunk === offer.chunk ? partial : undefined
-    if (partialKey) partials.delete(partialKey)
+    // An interrupted transfer of the same content from the same peer, kept on disk (sidecar).
+    const resume = offer.key === undefined ? undefined : await resumeId(peerId, offer.key)
+    if (resume) await saving.get(resume)
+    const saved = resume ? await loadResume(resume) : undefined
+    const resumable = saved && saved.size === offer.size && saved.chunk === offer.chunk ? saved : undefined
+    if (incoming.has(key(peerId, id)) || !handler) return decline('malformed', `a second offer for ${id}`)
     let settleDone!: (error?: P2PError, file?: File) => void
     let fileResult: Promise<File> | undefined
     const done = new Promise<File | undefined>((resolve, reject) => {
@@ -397,9 +421,10 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       state: 'deciding',
       nextIndex: 0,
       early: new Map(),
+      nextHashed: 0,
       heldBytes: 0,
       received: 0,
-      hash: new Sha256(),
+      ackedBytes: 0,
       writing: Promise.resolve(),
       lastHeard: Date.now(),
       speed: {samples: []},
@@ -461,13 +486,20 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     let from = 0
     if (transfer.wantsStream) transfer.sink = transfer.streamSink
     else {
-      let onDisk = resumable && (await opfsSink('', offer.name, offer.type, resumable))
+      let onDisk = resumable && (await opfsSink(resumable.dir, offer.name, offer.type, resumable))
       if (onDisk && resumable) {
         from = resumable.index
-        transfer.nextIndex = resumable.index
-        transfer.received = resumable.bytes
-        transfer.hash = Sha256.fromState(resumable.hash)
-      } else onDisk = await opfsSink(`${Date.now()}-${randomId(8)}`, offer.name, offer.type)
+        transfer.dir = resumable.dir
+        transfer.nextIndex = transfer.nextHashed = resumable.index
+        transfer.hashState = resumable.hash
+        transfer.received = transfer.ackedBytes = resumable.bytes
+        transfer.hash = wholeHash(resumable.hash)
+      } else {
+        if (resumable) void dropResume(resume!)
+        transfer.dir = `${Date.now()}-${randomId(8)}`
+        onDisk = await opfsSink(transfer.dir, offer.name, offer.type)
+      }
+      if (onDisk && offer.key !== undefined) transfer.resume = resume
       if (!onDisk && offer.size !== undefined && offer.size > limits.maxMemoryBytes) {
         failIncoming(transfer, new P2PError('too-large', 'too large to assemble in memory here', peerId), {
           t: 'decline',
@@ -479,6 +511,7 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       }
       transfer.sink = onDisk ?? memorySink(offer.name, offer.type, limits.maxMemoryBytes)
     }
+    transfer.hash ??= wholeHash()
     transfer.state = 'running'
     transfer.lastHeard = Date.now()
     void say(peerId, {t: 'accept', id, from})
@@ -505,7 +538,7 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
         return undefined
       },
       abort: error => {
-        failed = error
+        failed = error as P2PError
         waiting?.()
       },
     }
@@ -531,11 +564,12 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     )
   }
 
-  const onChunk = (peerId: PeerId, bytes: ArrayBuffer, meta: {id?: unknown; i?: unknown; h?: unknown}) => {
+  /** A chunk: an ArrayBuffer, or (from a direct peer) a view of the frame it came in, which is ours to move. */
+  const onChunk = (peerId: PeerId, bytes: ArrayBuffer | Uint8Array, meta: {id?: unknown; i?: unknown; h?: unknown}) => {
     const transfer = typeof meta.id === 'string' ? incoming.get(key(peerId, meta.id)) : undefined
     if (!transfer) return orphan(peerId, 'a file chunk for no transfer')
     const {i, h} = meta
-    const chunk = new Uint8Array(bytes)
+    const chunk = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
     const violation = (reason: string) =>
       failIncoming(transfer, new P2PError('malformed', `peer ${peerId} sent ${reason}`, peerId), {
         t: 'cancel',
@@ -545,6 +579,7 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     if (transfer.state !== 'running') return violation('a chunk before the file was accepted')
     if (!Number.isSafeInteger(i) || (i as number) < transfer.nextIndex || typeof h !== 'string')
       return violation('a chunk with a bad index or hash')
+    if (transfer.early.has(i as number)) return violation(`chunk ${i} twice`)
     if (chunk.byteLength > transfer.offer.chunk || (chunk.byteLength === 0 && transfer.offer.size !== 0))
       return violation('a chunk larger than it announced')
     transfer.heldBytes += chunk.byteLength
@@ -560,7 +595,31 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       })
     transfer.lastHeard = Date.now()
     transfer.early.set(i as number, {bytes: chunk, hash: h})
+    // Hand chunks to the hasher (a Worker) in order as they arrive, so several are checked at once.
+    for (let next = transfer.early.get(transfer.nextHashed); next; next = transfer.early.get(transfer.nextHashed)) {
+      // The chunk's buffer moves to the Worker whole (a frame's view: nothing else uses it).
+      next.checked = transfer.hash!.chunks(next.bytes, transfer.offer.chunk, true)
+      next.checked.catch(() => {})
+      transfer.nextHashed++
+    }
     drain(transfer)
+  }
+
+  /** Commits the segment being written and records the resume point after it (the sidecar). */
+  const saveProgress = async (transfer: Incoming) => {
+    if (!transfer.hashState) return // nothing verified yet
+    const segments = await transfer.sink!.commit!()
+    const saved: Saved = {
+      v: 1,
+      dir: transfer.dir!,
+      segments,
+      bytes: transfer.received,
+      index: transfer.nextIndex,
+      hash: transfer.hashState!,
+      size: transfer.offer.size,
+      chunk: transfer.offer.chunk,
+    }
+    await saveResume(transfer.resume!, saved)
   }
 
   /** Verifies and hands on chunks in order, one write at a time; acks each once it left memory. */
@@ -568,9 +627,18 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     transfer.writing = transfer.writing.then(async () => {
       for (;;) {
         const next = transfer.early.get(transfer.nextIndex)
-        if (!next || incoming.get(key(transfer.peerId, transfer.id)) !== transfer) return
+        if (!next?.checked || incoming.get(key(transfer.peerId, transfer.id)) !== transfer) return
         transfer.early.delete(transfer.nextIndex)
-        if ((await digest(next.bytes)) !== next.hash) {
+        // The chunk's hash and the whole-file hash, in the Worker; the bytes come back from it.
+        let checked: Checked
+        try {
+          checked = await next.checked
+        } catch {
+          return // cancelled meanwhile (its hash closed), or the hasher died: the idle timer ends it
+        }
+        if (incoming.get(key(transfer.peerId, transfer.id)) !== transfer) return
+        next.bytes = checked.bytes
+        if (checked.hashes[0] !== next.hash) {
           failIncoming(transfer, new P2PError('integrity', `chunk ${transfer.nextIndex} did not match its hash`), {
             t: 'fail',
             id: transfer.id,
@@ -579,7 +647,7 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
           })
           return
         }
-        transfer.hash.update(next.bytes)
+        if (transferred) (transfer.hashes ??= []).push(next.hash) // swarm: see FilesDeps.transferred
         try {
           await transfer.sink!.write(next.bytes)
         } catch (error) {
@@ -593,12 +661,27 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
           return
         }
         const index = transfer.nextIndex++
+        transfer.hashState = checked.state
         transfer.received += next.bytes.byteLength
         transfer.heldBytes -= next.bytes.byteLength
         transfer.lastHeard = Date.now()
-        void say(transfer.peerId, {t: 'ack', id: transfer.id, i: index, bytes: transfer.received})
+        // One cumulative ack before the bytes since the last one could pass the step (1 % or
+        // 256 KiB, far below the sender's window, so it never waits for one), and at the end.
+        const {size, chunk} = transfer.offer
+        if (
+          transfer.received - transfer.ackedBytes + chunk > ackStepFor(size) ||
+          transfer.received === (size ?? transfer.end?.size)
+        ) {
+          transfer.ackedBytes = transfer.received
+          void say(transfer.peerId, {t: 'ack', id: transfer.id, i: index, bytes: transfer.received})
+        }
         const progress = measure(transfer.speed, transfer.received, transfer.offer.size)
         if (transfer.progress) callSafely(() => transfer.progress!(progress))
+        // Every few MiB on disk: commit the segment, so a reload here loses at most that much.
+        if (transfer.resume && transfer.sink!.full?.() && transfer.received < (transfer.offer.size ?? Infinity))
+          await saveProgress(transfer).catch(error =>
+            problem(new P2PError('unreadable', `could not save a resume point: ${errorMessage(error)}`)),
+          )
       }
     })
     void transfer.writing.then(() => transfer.end && finishIncoming(transfer))
@@ -611,12 +694,15 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       return
     }
     transfer.state = 'ended'
+    const whole = await transfer.hash!.hex().catch(() => '')
+    transfer.hash!.close()
+    if (incoming.get(key(transfer.peerId, transfer.id)) !== transfer) return
     const reason =
       transfer.received !== end.size
         ? `${transfer.received} bytes arrived, the sender said ${end.size}`
         : transfer.offer.size !== undefined && end.size !== transfer.offer.size
           ? `the sender offered ${transfer.offer.size} bytes and sent ${end.size}`
-          : transfer.hash.hex() !== end.hash
+          : whole !== end.hash
             ? 'the SHA-256 of the whole file does not match'
             : undefined
     if (reason)
@@ -638,7 +724,24 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       })
     }
     incoming.delete(key(transfer.peerId, transfer.id))
+    if (transfer.resume) void dropResume(transfer.resume)
+    // A stream of unknown length learns its end late: the tail's ack, if the last one missed it.
+    if (transfer.received > transfer.ackedBytes && transfer.nextIndex > 0) {
+      transfer.ackedBytes = transfer.received
+      void say(transfer.peerId, {t: 'ack', id: transfer.id, i: transfer.nextIndex - 1, bytes: transfer.received})
+    }
+    if (transfer.offer.size === undefined) streams.finished(transfer.peerId, transfer.id)
     void say(transfer.peerId, {t: 'done', id: transfer.id})
+    // Swarm: a file assembled whole can be served to other members (not a stream the app consumed).
+    if (file)
+      transferred?.(
+        file,
+        transfer.offer.name,
+        transfer.offer.type,
+        transfer.hashes?.length === transfer.nextIndex
+          ? {chunk: transfer.offer.chunk, digests: transfer.hashes, whole: end.hash}
+          : undefined,
+      )
     transfer.settle(undefined, file)
   }
 
@@ -686,6 +789,20 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
   }
   const ignoring = (peerId: PeerId) => (junk.get(peerId)?.total ?? 0) > junkLimit
 
+  // Stream sends that survive a dropped connection (stream-resume.ts).
+  const streams = createStreamResume({
+    outgoing: () => outgoing.values(),
+    outgoingById: id => outgoing.get(id),
+    incoming: () => incoming.values(),
+    incomingOf: (peerId, id) => incoming.get(key(peerId, id)),
+    say: (peerId, message) => void say(peerId, message as Control),
+    resend: (peerId, id, chunk) =>
+      void action.send(chunk.bytes, peerId, {t: 'c', id, i: chunk.i, h: chunk.h}).catch(() => {}),
+    failIn: (transfer, error) => failIncoming(transfer as Incoming, error),
+    junk: (peerId, what) => orphan(peerId, what),
+    resumeMs: () => limits.resumeMs,
+  })
+
   // ---- sending ---------------------------------------------------------------------------
 
   const onReply = (peerId: PeerId, value: Record<string, unknown>) => {
@@ -710,10 +827,24 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
         return transfer.finish(error)
       }
       case 'ack': {
-        if (!Number.isSafeInteger(value.i) || value.i !== transfer.acked || !Number.isSafeInteger(value.bytes))
-          return orphan(peerId, 'a file ack out of order')
-        transfer.acked++
-        transfer.ackedBytes = value.bytes as number
+        if (transfer.keep) {
+          // A kept stream: its own bookkeeping (stream-resume.ts) also frees what was acked.
+          if (!streams.ack(transfer, value.i, value.bytes)) return orphan(peerId, 'a file ack out of order')
+        } else {
+          // Cumulative: chunks up to i arrived, `bytes` in all; only ever forward, never past what was sent.
+          const {i, bytes} = value as {i: number; bytes: number}
+          if (
+            !Number.isSafeInteger(i) ||
+            i < transfer.acked ||
+            i >= transfer.sentChunks ||
+            !Number.isSafeInteger(bytes) ||
+            bytes <= transfer.ackedBytes ||
+            bytes > transfer.sentBytes
+          )
+            return orphan(peerId, 'a file ack out of order')
+          transfer.acked = i + 1
+          transfer.ackedBytes = bytes
+        }
         const progress = measure(transfer.speed, transfer.ackedBytes, transfer.size)
         if (transfer.onProgress) callSafely(() => transfer.onProgress!(progress, peerId))
         transfer.wake?.()
@@ -734,12 +865,15 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     }
   }
 
-  /** Yields the source as slices of `size` bytes, reading one at a time. */
+  /** Yields the source as blocks of whole `size`-byte chunks (a stream: one chunk each), reading one at a time. */
   async function* slices(source: Blob | ReadableStream<Uint8Array>, size: number, from: number, to?: number) {
     if (isBlob(source)) {
+      // A block of a few chunks per Blob read (fewer round trips to the Blob's store).
       const end = to ?? source.size
-      for (let start = from; start < end; start += size)
-        yield new Uint8Array(await source.slice(start, Math.min(end, start + size)).arrayBuffer())
+      const read = size * Math.max(1, Math.floor(blobReadBytes / size))
+      for (let start = from; start < end; start += read) {
+        yield new Uint8Array(await source.slice(start, Math.min(end, start + read)).arrayBuffer())
+      }
       return
     }
     const reader = source.getReader()
@@ -788,6 +922,8 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
       return Promise.reject(new P2PError('unknown-peer', `peer ${peerId} is not in the room`, peerId))
     const chunk = chunkSizeFor(size)
     const id = randomId(16)
+    /** Swarm: this send's chunk hashes and whole hash, when it sent every chunk (see FilesDeps.transferred). */
+    const swarmHashes: {chunk: number; digests: string[]; whole?: string} = {chunk, digests: []}
     return new Promise<void>((resolve, reject) => {
       let acceptedResolve!: (ok: boolean) => void
       const accepted = new Promise<boolean>(r => (acceptedResolve = r))
@@ -796,12 +932,15 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
         peerId,
         acked: 0,
         ackedBytes: 0,
+        sentChunks: 0,
+        sentBytes: 0,
         lastHeard: Date.now(),
         speed: {samples: []},
         size,
         chunk,
         from: 0,
         onProgress: options.onProgress,
+        keep: isBlob(source) ? undefined : new Kept(),
         accepted: ok => acceptedResolve(ok),
         finish: error => {
           if (outgoing.get(id) !== transfer) return
@@ -811,7 +950,12 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
           transfer.wake?.()
           options.signal?.removeEventListener('abort', onAbort)
           if (error) reject(error)
-          else resolve()
+          else {
+            // Swarm: a Blob the receiver verified whole can be served to other members too.
+            if (isBlob(source))
+              transferred?.(source, name, type, swarmHashes.whole ? (swarmHashes as TransferHashes) : undefined)
+            resolve()
+          }
         },
       }
       const onAbort = () => {
@@ -831,34 +975,65 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
             : undefined)
         void say(peerId, {t: 'offer', id, name, type, size, chunk, metadata: options.metadata, key: resumeKey})
         if (!(await accepted) || transfer.stopped) return
-        const whole = new Sha256()
+        if (transfer.keep) transfer.keep.running = true
         const from = isBlob(source) ? transfer.from : 0
         let index = from
         let sent = from * chunk
+        // The whole-file hash runs beside the wire (a Worker reads the Blob itself, from byte 0:
+        // when resuming, what the receiver holds is re-read only to carry the hash on).
+        const whole = wholeHash()
+        const blocks = slices(source, chunk, sent)
         try {
-          // Resuming: what the receiver holds is re-read here only to carry the whole-file hash on.
-          if (from) for await (const bytes of slices(source as Blob, 4 * 1024 * 1024, 0, sent)) whole.update(bytes)
-          transfer.acked = from
-          transfer.ackedBytes = sent
-          for await (const bytes of slices(source, chunk, sent)) {
-            while (!transfer.stopped && sent - transfer.ackedBytes + bytes.byteLength > windowBytes)
-              await new Promise<void>(resolve => (transfer.wake = resolve))
-            if (transfer.stopped) return
-            whole.update(bytes)
-            const h = await digest(bytes)
-            if (transfer.stopped) return
-            sent += bytes.byteLength
-            transfer.lastHeard = Date.now()
-            action.send(bytes, peerId, {t: 'c', id, i: index++, h}).catch(() => {})
+          if (from) void whole.blob(source as Blob, 0, sent).catch(() => {})
+          transfer.acked = transfer.sentChunks = from
+          transfer.ackedBytes = transfer.sentBytes = sent
+          // A few blocks are read and hashed (in the Worker) ahead while the one before is sent.
+          let reading = Promise.resolve()
+          const hashNext = () => {
+            const next = reading.then(() => blocks.next())
+            reading = next.then(
+              () => {},
+              () => {},
+            )
+            const block = next.then(read => (read.done ? undefined : whole.chunks(read.value, chunk)))
+            block.catch(() => {})
+            return block
           }
+          const ahead = Array.from({length: blocksAhead}, hashNext)
+          for (let block = await ahead.shift(); block; block = await ahead.shift()) {
+            ahead.push(hashNext())
+            for (let k = 0; k < block.hashes.length; k++) {
+              const bytes = block.bytes.subarray(k * chunk, (k + 1) * chunk)
+              while (
+                !transfer.stopped &&
+                (transfer.keep?.parkedAt !== undefined || sent - transfer.ackedBytes + bytes.byteLength > windowBytes)
+              )
+                await new Promise<void>(resolve => (transfer.wake = resolve))
+              if (transfer.stopped) return
+              sent += bytes.byteLength
+              transfer.sentBytes = sent
+              transfer.sentChunks = index + 1
+              transfer.lastHeard = Date.now()
+              if (transferred && !from) swarmHashes.digests.push(block.hashes[k]!)
+              transfer.keep?.add(index, bytes, block.hashes[k]!) // a stream's, to send again after a drop
+              action.send(bytes, peerId, {t: 'c', id, i: index++, h: block.hashes[k]!}).catch(() => {})
+            }
+          }
+          if (size !== undefined && sent !== size)
+            return transfer.finish(new P2PError('unreadable', `the file changed while it was sent`, peerId))
+          const hash = await whole.hex()
+          if (transfer.stopped) return
+          if (transferred && !from) swarmHashes.whole = hash
+          transfer.size = sent
+          if (transfer.keep) transfer.keep.end = {size: sent, hash}
+          void say(peerId, {t: 'end', id, size: sent, hash})
         } catch (error) {
           void say(peerId, {t: 'cancel', id, reason: 'the sender could not read the file'})
           return transfer.finish(new P2PError('unreadable', `could not read the file: ${errorMessage(error)}`, peerId))
+        } finally {
+          whole.close()
+          void blocks.return(undefined).catch(() => {})
         }
-        if (size !== undefined && sent !== size)
-          return transfer.finish(new P2PError('unreadable', `the file changed while it was sent`, peerId))
-        transfer.size = sent
-        void say(peerId, {t: 'end', id, size: sent, hash: whole.hex()})
       })()
     })
   }
@@ -867,7 +1042,8 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
 
   action.onMessage((value: unknown, peerId: PeerId, meta?: Metadata) => {
     if (ignoring(peerId)) return
-    if (value instanceof ArrayBuffer) return onChunk(peerId, value, (meta ?? {}) as Record<string, unknown>)
+    if (value instanceof ArrayBuffer || value instanceof Uint8Array)
+      return onChunk(peerId, value, (meta ?? {}) as Record<string, unknown>)
     if (!value || typeof value !== 'object') return orphan(peerId, 'a malformed file message')
     const message = value as Record<string, unknown>
     switch (message.t) {
@@ -883,11 +1059,22 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
         }
         return onReply(peerId, message)
       }
+      case 'resume':
+      case 'held':
+        return streams.onMessage(peerId, message)
+      case 'fail': {
+        // From a sender: a stream that could not resume ('resume-lost').
+        const transfer = typeof message.id === 'string' ? incoming.get(key(peerId, message.id)) : undefined
+        if (transfer) {
+          const reason = typeof message.reason === 'string' ? message.reason.slice(0, 300) : 'no reason given'
+          return failIncoming(transfer, new P2PError(codeFrom(message.code), `peer ${peerId}: ${reason}`, peerId))
+        }
+        return onReply(peerId, message)
+      }
       case 'accept':
       case 'decline':
       case 'ack':
       case 'done':
-      case 'fail':
         return onReply(peerId, message)
       default:
         return orphan(peerId, 'a file message of unknown kind')
@@ -897,15 +1084,16 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
   const idleTimer = setInterval(() => {
     const now = Date.now()
     for (const transfer of [...incoming.values()])
-      if (transfer.state === 'running' && now - transfer.lastHeard > limits.idleMs)
+      if (transfer.state === 'running' && transfer.parkedAt === undefined && now - transfer.lastHeard > limits.idleMs)
         failIncoming(transfer, new P2PError('timeout', `no data for ${limits.idleMs} ms`, transfer.peerId), {
           t: 'cancel',
           id: transfer.id,
           reason: `idle for ${limits.idleMs} ms`,
         })
     for (const transfer of [...outgoing.values()])
-      if (now - transfer.lastHeard > limits.idleMs + limits.decideMs)
+      if (transfer.keep?.parkedAt === undefined && now - transfer.lastHeard > limits.idleMs + limits.decideMs)
         transfer.finish(new P2PError('timeout', `no answer from peer ${transfer.peerId} in time`, transfer.peerId))
+    streams.sweep(now)
   }, 1000)
   ;(idleTimer as {unref?: () => void}).unref?.()
 
@@ -932,34 +1120,31 @@ export const createFiles = ({action, problem, isOpen, disconnect, limits: given}
     onFile(callback: FileHandler | undefined) {
       handler = callback
     },
+    /** A peer joined (again): stream transfers parked when its link dropped go on (stream-resume.ts). */
+    peerJoined: (peerId: PeerId) => streams.peerJoined(peerId),
     dropPeer(peerId: PeerId, error: P2PError) {
       junk.delete(peerId)
       for (const transfer of [...incoming.values()]) {
         if (transfer.peerId !== peerId) continue
-        const {sink, offer} = transfer
-        if (transfer.state === 'running' && sink?.suspend && offer.key !== undefined) {
+        if (streams.parkIn(transfer, error)) continue // a stream's: kept in memory for the peer's return
+        const {sink} = transfer
+        if (transfer.state === 'running' && sink?.commit && transfer.resume) {
           // Keep what was verified, to resume when this peer offers the same file again.
           incoming.delete(key(peerId, transfer.id))
           transfer.settle(error)
-          void transfer.writing
-            .then(() => sink.suspend!())
-            .then(handle => {
-              partials.set(key(peerId, offer.key!), {
-                handle,
-                bytes: transfer.received,
-                index: transfer.nextIndex,
-                hash: transfer.hash.state(),
-                size: offer.size,
-                chunk: offer.chunk,
-              })
-              while (partials.size > maxPartials) partials.delete(partials.keys().next().value!)
-            })
-            .catch(() => {})
+          const resume = transfer.resume
+          const saved = transfer.writing.then(() => saveProgress(transfer)).catch(() => {})
+          saving.set(resume, saved)
+          void saved.then(() => {
+            transfer.hash?.close()
+            if (saving.get(resume) === saved) saving.delete(resume)
+          })
           continue
         }
         failIncoming(transfer, error)
       }
-      for (const transfer of [...outgoing.values()]) if (transfer.peerId === peerId) transfer.finish(error)
+      for (const transfer of [...outgoing.values()])
+        if (transfer.peerId === peerId && !streams.parkOut(transfer, error)) transfer.finish(error)
     },
     close() {
       clearInterval(idleTimer)
