@@ -1,6 +1,8 @@
-// `npm run peer -- --listen PORT [--bootstrap ws://host:port,...] [--public-url ws://me:PORT]`:
-// a Node peer that accepts WebSocket links from other peers and relays for them (a bootstrap
-// peer of the overlay, the peer-relay way). Uses p2p-elements/peer-relay from dist/lib.
+// `npm run peer -- --listen PORT [--bootstrap ws://host:port,...] [--public-url ws://me:PORT]
+//  [--scope NAME] [--max-connections N]`: a Node peer that accepts WebSocket links from other
+// peers and relays for them (a bootstrap peer of the overlay, the peer-relay way). Uses
+// p2p-elements/peer-relay from dist/lib; the link protocol is at the top of src/peer-relay/index.ts.
+// Prints "p2p-elements peer <id> listening at <url>" once it accepts links.
 import {existsSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -17,6 +19,7 @@ export const main = async () => {
       'public-url': {type: 'string'},
       host: {type: 'string'},
       'max-connections': {type: 'string', default: '8'},
+      scope: {type: 'string', default: 'peer-relay'},
       quiet: {type: 'boolean', default: false},
     },
   })
@@ -34,9 +37,11 @@ export const main = async () => {
     publicUrl: args['public-url'],
     bootstrap: args.bootstrap ? args.bootstrap.split(',') : [],
     maxConnections: Number(args['max-connections']),
+    scope: args.scope,
   })
   const log = (...parts) => args.quiet || console.log(new Date().toISOString(), ...parts)
   peer.on('error', error => console.error('p2p-elements peer:', error.message))
+  peer.on('warning', error => args.quiet || console.error('p2p-elements peer (warning):', error.message))
   peer.on('peer', id => log('linked', id))
   peer.on('member', id => log('member', id))
   peer.on('member-left', id => log('left', id))

@@ -37,7 +37,8 @@ const usage = `Usage: npm run peer -- --room NAME [options]
   --quiet                log only errors
   --help                 this text
   --listen PORT          instead: accept WebSocket links and relay for the overlay
-                         (with --bootstrap ws://host:port,... --public-url ws://me:PORT)
+                         (with --bootstrap ws://host:port,... --public-url ws://me:PORT
+                          --scope NAME --max-connections N)
 `
 
 const {values: args} = parseArgs({

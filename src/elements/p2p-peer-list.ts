@@ -13,7 +13,9 @@ const fairRttMs = 300
 
 /**
  * Who is in the room: this page first, then each peer with a live round-trip time from
- * `ping`, and the name the page gave it in `names`.
+ * `ping`, the name the page gave it in `names`, and how it is reached: a badge says "direct"
+ * or, past `max-connections` (README "Big rooms"), "relayed" with its hop count, from
+ * `room.peerInfo(id)`, re-read whenever the list redraws (at least every ping round).
  *
  * @summary The people in a room, with their round-trip times.
  * @tag p2p-peer-list
@@ -26,6 +28,7 @@ const fairRttMs = 300
  * @csspart avatar - A peer's initials on its colour.
  * @csspart name - A peer's name (with a fingerprint where two share it), or its short id.
  * @csspart you - The "(you)" after this page's own name.
+ * @csspart route - A peer's route badge: "direct", or "relayed · 3 hops" (also part `direct` or `relayed`).
  * @csspart rtt - A peer's round-trip time, e.g. "23 ms".
  * @csspart empty - The message shown when no one else is here.
  *
@@ -99,6 +102,20 @@ export class P2PPeerList extends RoomView {
     [part~='rtt'] {
       margin-left: auto;
     }
+    [part~='route'] {
+      flex: none;
+      font-size: 0.75em;
+      line-height: 1.4;
+      padding: 0 0.45em;
+      border-radius: 0.7em;
+      border: 1px solid currentColor;
+      color: ${tokens.muted};
+      font-variant-numeric: tabular-nums;
+      white-space: nowrap;
+    }
+    [part~='relayed'] {
+      color: ${tokens.accent}; /* text-safe in both schemes (the dot colours are not) */
+    }
   `,
   ]
 
@@ -152,6 +169,16 @@ export class P2PPeerList extends RoomView {
           >${who.initials}</span
         ><span part="name" title=${who.name || peerId}>${who.text}</span>`
     }
+    const route = (peerId: PeerId) => {
+      const info = this.coreRoom?.peerInfo?.(peerId)
+      if (!info) return nothing
+      const relayed = info.route === 'relayed'
+      const text = relayed ? `relayed · ${info.hops} hops` : 'direct'
+      const label = relayed ? `relayed through other members, ${info.hops} hops` : 'connected directly'
+      return html`<span part="route ${info.route}" data-route=${info.route} data-hops=${info.hops} title=${label}
+        >${text}</span
+      >`
+    }
     const quality = (ms: number | undefined) =>
       ms === undefined ? '' : ms < goodRttMs ? 'good' : ms < fairRttMs ? 'fair' : 'poor'
     return html`<ul part="list" aria-label="people in this room">
@@ -161,7 +188,7 @@ export class P2PPeerList extends RoomView {
       ${room.peers.map(peerId => {
         const ms = this.rtts[peerId]
         return html`<li part="peer" data-peer=${peerId}>
-          ${face(peerId)}
+          ${face(peerId)} ${route(peerId)}
           <span part="rtt" aria-label="round-trip time"
             ><span class="dot ${quality(ms)}" aria-hidden="true"></span>${ms === undefined ? '…' : `${Math.round(ms)} ms`}</span
           >

@@ -19,6 +19,20 @@ describe('membership', () => {
     assert.equal(m.apply({id: 'b', seq: 0.5, alive: true}), 'stale')
   })
 
+  test('a member heard from otherwise (a sealed message, an open link) does not expire; unknown ids stay unknown', () => {
+    let now = 0
+    const m = new Membership('me', {expiryMs: 1000, now: () => now})
+    m.apply({id: 'a', seq: 0, alive: true})
+    now = 900
+    m.heard('a')
+    m.heard('stranger')
+    now = 1500
+    assert.deepEqual(m.expire(), [])
+    assert.equal(m.has('stranger'), false)
+    now = 2000
+    assert.deepEqual(m.expire(), ['a'])
+  })
+
   test('members silent past expiryMs are dropped', () => {
     let now = 0
     const m = new Membership('me', {expiryMs: 1000, now: () => now})

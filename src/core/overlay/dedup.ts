@@ -27,6 +27,11 @@ export class SeenSet {
   has(id: string) {
     return this.items.has(id)
   }
+
+  /** Forgets `id`: a later copy counts as new (a frame given up here may come again by another path). */
+  delete(id: string) {
+    this.items.delete(id)
+  }
 }
 
 /** Hops a frame may take before it is dropped: enough for ~2^20 peers with detours. */

@@ -72,6 +72,16 @@ export class Membership<D = unknown> {
     return known ? 'update' : 'join'
   }
 
+  /**
+   * Other proof that a member is alive right now (an authenticated message from it, an open
+   * link to it): counts as hearing its heartbeat, so a member whose gossip is slow behind
+   * bulk traffic on a busy overlay is not dropped while it is plainly there.
+   */
+  heard(id: string) {
+    const entry = this.entries.get(id)
+    if (entry?.alive) entry.heard = this.now()
+  }
+
   /** Members silent for longer than expiryMs: removed and returned (each a 'leave'). */
   expire(): string[] {
     const limit = this.now() - this.expiryMs

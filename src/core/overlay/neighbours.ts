@@ -15,8 +15,8 @@ import {compare, type Contact} from './table.js'
  *      leaves short detours (small-world links), and they spread load off the few members
  *      that are many peers' closest;
  *   4. more members of the nearest buckets until `max`.
- * Members already connected are preferred within a bucket, so a new choice rarely tears
- * down a working link; members in `full` (at their own cap, they would refuse) are skipped
+ * Members already connected (or chosen before) are preferred within a bucket and as long
+ * links, so a new choice rarely tears down a working link or redials; members in `full` (at their own cap, they would refuse) are skipped
  * unless already connected, so a bucket falls back to another of its members. Below `max`
  * members everyone is chosen: a full mesh.
  */
@@ -56,7 +56,10 @@ export const chooseNeighbours = (
   const reserve = Math.min(longLinks, Math.max(0, max - 1 - indexes.length))
   for (const index of indexes) if (chosen.size < max - reserve) add(pick(byBucket.get(index)!))
   const rest = others.filter(member => !chosen.has(member.id))
-  for (let i = 0; i < longLinks && rest.length; i++) add(rest.splice(Math.floor(random() * rest.length), 1)[0])
+  for (let i = 0; i < longLinks && rest.length; i++) {
+    const kept = rest.findIndex(member => connected.has(member.id))
+    add(rest.splice(kept >= 0 ? kept : Math.floor(random() * rest.length), 1)[0])
+  }
   if (chosen.size < max)
     for (const member of rest.sort((a, b) => compare(distance(a.key, self.key), distance(b.key, self.key)))) add(member)
   return chosen

@@ -1,0 +1,68 @@
+// A Node peer of a room capped at a few direct connections (test/node/mesh-node.test.mjs),
+// in its own process: node-datachannel, the driver strategy over the test's IPC bus.
+//   -> {type: 'state'}                     report who is direct, who relayed, with hops
+//   -> {type: 'note', to: [ids]}           send a short text to each of them
+//   -> {type: 'all'}                       one broadcast to everyone
+//   -> {type: 'ping', to}                  ping a member (direct or relayed)
+//   -> {type: 'big', to, bytes}            one binary message of that size; reports when acknowledged
+//   -> {type: 'mem'}                       report heap + buffers in use
+//   -> {type: 'leave'}
+//   <- {type: 'report', kind: 'ready' | 'joined' | 'left-peer' | 'state' | 'note' | 'noted' | 'all' | 'pong' | 'left', ...}
+import {RTCPeerConnection} from 'node-datachannel/polyfill'
+import {joinRoom, selfId} from '../../dist/lib/strategies/driver.js'
+import {busDriver, report} from './_bus.mjs'
+
+const room = joinRoom(
+  {
+    appId: 'node-mesh-test',
+    driver: busDriver(),
+    rtcPolyfill: RTCPeerConnection,
+    rtcConfig: {iceServers: []},
+    maxConnections: Number(process.argv[3]),
+  },
+  process.argv[2],
+)
+const [note, onNote] = room.makeAction('note')
+const [all, onAll] = room.makeAction('all')
+onNote((data, peerId) =>
+  report({kind: 'note', from: peerId, data: data instanceof ArrayBuffer ? {bytes: data.byteLength} : data}),
+)
+onAll((data, peerId) => report({kind: 'all', from: peerId, data}))
+room.onPeerJoin(peerId => report({kind: 'joined', peerId}))
+room.onPeerLeave(peerId => report({kind: 'left-peer', peerId}))
+
+process.on('message', async message => {
+  if (message.type === 'state') {
+    const ids = Object.keys(room.getPeers())
+    report({kind: 'state', peers: Object.fromEntries(ids.map(id => [id, room.peerInfo(id)]))})
+  }
+  if (message.type === 'note') {
+    const results = await Promise.allSettled(message.to.map(id => note(`${selfId}>${id}`, id)))
+    report({kind: 'noted', failed: results.filter(r => r.status === 'rejected').map(r => r.reason?.code)})
+  }
+  if (message.type === 'all') await all('to everyone')
+  if (message.type === 'ping') {
+    const times = []
+    for (let i = 0; i < 7; i++) times.push(await room.ping(message.to))
+    report({kind: 'pong', to: message.to, ms: times.sort((a, b) => a - b)[3]})
+  }
+  if (message.type === 'big') {
+    const started = performance.now()
+    try {
+      await note(new Uint8Array(message.bytes), message.to)
+      report({kind: 'big', ok: true, ms: performance.now() - started})
+    } catch (error) {
+      report({kind: 'big', ok: false, code: error.code, ms: performance.now() - started})
+    }
+  }
+  if (message.type === 'mem') {
+    const {heapUsed, arrayBuffers, external} = process.memoryUsage()
+    report({kind: 'mem', bytes: heapUsed + arrayBuffers + external})
+  }
+  if (message.type === 'leave') {
+    await room.leave()
+    report({kind: 'left'})
+    process.disconnect()
+  }
+})
+report({kind: 'ready', selfId})
