@@ -17,8 +17,10 @@
 // rejoins alternating so both id orders are measured; time from the rejoin call until both
 // sides see each other again (median, max, and rounds that never met within 15 s).
 //
-//   node bench/join-stages.mjs     (BENCH_ONLY=mqtt,nostr-ours; BENCH_JOIN_RUNS=7; BENCH_REJOIN_ROUNDS=20)
+//   node bench/join-stages.mjs     (BENCH_ONLY=mqtt,nostr-ours; BENCH_JOIN_RUNS=7; BENCH_REJOIN_ROUNDS=20;
+//                                   BENCH_TRACE=1 every step of both pages; BENCH_PROFILE=1 a CPU profile of each page)
 import {createServer} from 'node:http'
+import os from 'node:os'
 import {fileURLToPath} from 'node:url'
 import {dirname, join} from 'node:path'
 import * as esbuild from 'esbuild'
@@ -101,6 +103,20 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
   const now = () => performance.timeOrigin + performance.now()
   let marks = {}, start = 0, connections = 0
   const mark = name => (marks[name] ??= now() - start)
+  // BENCH_TRACE: every step with its wall time, to see the critical path across both pages.
+  let trace = []
+  const note = (what, ms) => trace.push([now(), what, ms])
+  try {
+    new PerformanceObserver(list => { for (const e of list.getEntries()) trace.push([performance.timeOrigin + e.startTime, 'longtask', Math.round(e.duration)]) })
+      .observe({type: 'longtask', buffered: false})
+  } catch {}
+  for (const method of ['sign', 'verify', 'encrypt', 'decrypt', 'digest', 'importKey', 'generateKey']) {
+    const original = crypto.subtle[method].bind(crypto.subtle)
+    crypto.subtle[method] = async (...args) => {
+      const t0 = now()
+      try { return await original(...args) } finally { note('subtle.' + method, Math.round((now() - t0) * 10) / 10) }
+    }
+  }
 
   // Key derivation: PBKDF2/HKDF through WebCrypto (deriveKey or deriveBits).
   const subtle = crypto.subtle
@@ -118,7 +134,13 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
     constructor(...args) {
       super(...args)
       mark('socketNew')
-      this.addEventListener('open', () => mark('socket'))
+      note('ws new')
+      this.addEventListener('open', () => (mark('socket'), note('ws open')))
+      this.addEventListener('message', event => note('ws in ' + String(event.data).slice(0, 24)))
+    }
+    send(data) {
+      note('ws out ' + String(data).slice(0, 24))
+      super.send(data)
     }
   }
   // Peer connections, through rtcPolyfill.
@@ -126,17 +148,25 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
     constructor(...args) {
       super(...args)
       connections++
+      note('pc new')
+      this.addEventListener('icecandidate', event => note('candidate ' + (event.candidate?.type ?? 'end')))
+      this.addEventListener('connectionstatechange', () => note('pc ' + this.connectionState))
       this.addEventListener('iceconnectionstatechange', () =>
         ['connected', 'completed'].includes(this.iceConnectionState) && mark('ice'))
       this.addEventListener('connectionstatechange', () => this.connectionState === 'closed' && connections--)
     }
     createDataChannel(...args) {
       const channel = super.createDataChannel(...args)
-      channel.addEventListener('open', () => mark('channel'))
+      channel.addEventListener('open', () => (mark('channel'), note('channel open')))
       return channel
     }
+    async createOffer(...args) { const t0 = now(); const r = await super.createOffer(...args); note('createOffer', Math.round(now() - t0)); return r }
+    async createAnswer(...args) { const t0 = now(); const r = await super.createAnswer(...args); note('createAnswer', Math.round(now() - t0)); return r }
+    async setLocalDescription(...args) { const t0 = now(); await super.setLocalDescription(...args); note('setLocal', Math.round(now() - t0)) }
     async setRemoteDescription(description) {
+      const t0 = now()
       await super.setRemoteDescription(description)
+      note('setRemote ' + description?.type, Math.round(now() - t0))
       mark(description?.type === 'offer' ? 'offerIn' : 'answerIn')
     }
     close() {
@@ -155,11 +185,12 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
       const signaling = lib.strategy.connect(config, context)
       return {
         subscribe: (topic, onMessage) => signaling.subscribe(topic, text => {
-          if (!published.has(text)) mark('relayIn') // not our own echo
+          if (!published.has(text)) mark('relayIn'), note('in ' + kindOf(text)) // not our own echo
           onMessage(text)
         }),
         publish: (topic, text) => {
           published.add(text)
+          note('out ' + kindOf(text))
           if (topic === context.roomTopic) mark('announce')
           const kind = kindOf(text)
           if (kind === 'offer') mark('offerOut')
@@ -175,18 +206,49 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
   let room
   window.join = (config, roomId) => {
     marks = {}
+    trace = []
     start = now()
+    note('joinRoom')
     room = joinRoom({...config, rtcPolyfill: RTC, ...(identity ? {identity} : {})}, roomId)
     window.seen = new Set()
-    room.onPeerJoin(id => { mark('join'); window.metAt = now(); window.seen.add(id) })
-    room.onPeerLeave(id => window.seen.delete(id))
+    room.onPeerJoin(id => { mark('join'); note('onPeerJoin'); window.metAt = now(); window.seen.add(id); changed() })
+    room.onPeerLeave(id => { window.seen.delete(id); changed() })
     return start
   }
   window.record = () => marks
+  window.trace = () => trace
   window.met = () => window.seen?.size === 1
+  // Waiting is event-driven: a CDP poll every few ms would load the very pages being timed.
+  const waiters = new Set()
+  const changed = () => { for (const waiter of waiters) waiter() }
+  window.until = (peers, ms) => new Promise(resolve => {
+    const done = result => { waiters.delete(check); clearTimeout(timer); resolve(result) }
+    const check = () => (window.seen?.size ?? 0) === peers && done(true)
+    const timer = setTimeout(() => done(false), ms)
+    waiters.add(check)
+    check()
+  })
   window.peerIds = () => Object.keys(room?.getPeers() ?? {})
   window.connections = () => connections
   window.leave = () => room?.leave()
+  // The yardstick: two connections in this page, offer and answer handed over directly (no
+  // relay, no library), until both channels are open. It tells how fast this machine does
+  // WebRTC right now, so a join figure can be read against the load it was measured under.
+  window.yardstick = async () => {
+    const t0 = performance.now()
+    const [a, b] = [new RTCPeerConnection({iceServers: []}), new RTCPeerConnection({iceServers: []})]
+    a.onicecandidate = e => e.candidate && b.addIceCandidate(e.candidate).catch(() => {})
+    b.onicecandidate = e => e.candidate && a.addIceCandidate(e.candidate).catch(() => {})
+    const open = channel => new Promise(resolve => channel.addEventListener('open', resolve))
+    const opened = Promise.all([a, b].map(pc => open(pc.createDataChannel('y', {negotiated: true, id: 0}))))
+    await a.setLocalDescription(await a.createOffer())
+    await b.setRemoteDescription(a.localDescription)
+    await b.setLocalDescription(await b.createAnswer())
+    await a.setRemoteDescription(b.localDescription)
+    await opened
+    a.close(), b.close()
+    return performance.now() - t0
+  }
   window.ready = true
 </script>`
 
@@ -202,6 +264,8 @@ const serveBundles = async () => {
         loader: 'ts',
       },
       write: false,
+      // BENCH_PROFILE reads function names off the profile.
+      ...(process.env.BENCH_PROFILE ? {minify: false, keepNames: true} : {}),
     })
     bundles[`/${strategy}.js`] = result.outputFiles[0].text
   }
@@ -224,24 +288,79 @@ const openIsolated = async (browser, url) => {
   return {tab, close: () => context.close()}
 }
 
-const waitMet = (tab, ms = meetTimeoutMs) =>
-  tab
-    .waitForFunction(() => window.met(), {timeout: ms, polling: 5})
-    .then(
-      () => true,
-      () => false,
+const waitMet = (tab, ms = meetTimeoutMs) => tab.evaluate(ms => window.until(1, ms), ms).catch(() => false)
+
+/** Both pages' steps in one timeline, ms from the earlier joinRoom (BENCH_TRACE=1). */
+const printTrace = (name, run, traces) => {
+  const zero = Math.min(...traces.map(trace => trace.find(([, what]) => what === 'joinRoom')?.[0] ?? Infinity))
+  const rows = traces.flatMap((trace, page) => trace.map(([t, what, ms]) => [t - zero, page, what, ms]))
+  rows.sort((a, b) => a[0] - b[0])
+  console.log(`trace ${name} run ${run}:`)
+  for (const [t, page, what, ms] of rows)
+    console.log(
+      `  ${t.toFixed(1).padStart(8)} ${page ? '        ' : ''}${page ? 'B' : 'A'} ${what}${ms !== undefined ? ` (${ms} ms)` : ''}`,
     )
+}
+
+/** BENCH_PROFILE=1: a CPU profile of each page from just before joinRoom until it met (CDP Profiler). */
+const startProfile = async tab => {
+  const session = await tab.createCDPSession()
+  await session.send('Profiler.enable')
+  await session.send('Profiler.setSamplingInterval', {interval: 200})
+  await session.send('Profiler.start')
+  return async () => {
+    const {profile} = await session.send('Profiler.stop')
+    await session.detach()
+    return profile
+  }
+}
+/** Self time by function, and the busiest stretches, of one profile. */
+const printProfile = (label, {nodes, samples, timeDeltas, startTime}) => {
+  const byId = new Map(nodes.map(node => [node.id, node]))
+  const self = new Map()
+  const parent = new Map()
+  for (const node of nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const total = new Map()
+  let t = startTime
+  const busy = []
+  for (let k = 0; k < samples.length; k++) {
+    t += timeDeltas[k]
+    const node = byId.get(samples[k])
+    const name = `${node.callFrame.functionName || '(anon)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber}`
+    const dt = (timeDeltas[k + 1] ?? 0) / 1000
+    self.set(name, (self.get(name) ?? 0) + dt)
+    if (!['(idle)', '(program)', '(garbage collector)'].includes(node.callFrame.functionName)) busy.push(t / 1000)
+    const names = new Set()
+    for (let id = samples[k]; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id).callFrame
+      names.add(`${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber}`)
+    }
+    for (const n of names) total.set(n, (total.get(n) ?? 0) + dt)
+  }
+  const top = map => [...map].sort((a, b) => b[1] - a[1]).slice(0, 25)
+  console.log(`profile ${label}: ${((t - startTime) / 1000).toFixed(0)} ms, self time:`)
+  for (const [n, ms] of top(self)) console.log(`  ${ms.toFixed(1).padStart(7)} ${n}`)
+  console.log('  total (inclusive):')
+  for (const [n, ms] of top(total)) console.log(`  ${ms.toFixed(1).padStart(7)} ${n}`)
+}
+
+const loadNow = () => os.loadavg()[0].toFixed(1)
 
 const runJoins = async (browser, url, relayUrl, name) => {
   const runs = []
+  const yardsticks = []
   let failed = 0
   for (let i = 0; i < joinRuns; i++) {
     const pages = [await openIsolated(browser, url), await openIsolated(browser, url)]
     const config = {appId: 'p2p-elements-bench', relayUrls: [relayUrl], relayRedundancy: 1, rtcConfig: {iceServers: []}}
     const roomId = `bench-stages-${name}-${i}-${Math.random().toString(36).slice(2, 8)}`
+    const profilers = process.env.BENCH_PROFILE ? await Promise.all(pages.map(({tab}) => startProfile(tab))) : []
     await Promise.all(pages.map(({tab}) => tab.evaluate((c, r) => window.join(c, r), config, roomId)))
     const met = (await Promise.all(pages.map(({tab}) => waitMet(tab)))).every(Boolean)
+    for (const [page, stop] of profilers.entries()) printProfile(`${name} run ${i} page ${'AB'[page]}`, await stop())
     const records = await Promise.all(pages.map(({tab}) => tab.evaluate(() => window.record())))
+    if (process.env.BENCH_TRACE)
+      printTrace(name, i, await Promise.all(pages.map(({tab}) => tab.evaluate(() => window.trace()))))
     if (met) {
       const run = {}
       for (const [key] of stages) {
@@ -251,6 +370,7 @@ const runJoins = async (browser, url, relayUrl, name) => {
       runs.push(run)
     } else failed++
     await Promise.all(pages.map(({tab}) => tab.evaluate(() => window.leave())))
+    yardsticks.push(await pages[0].tab.evaluate(() => window.yardstick()))
     await Promise.all(pages.map(page => page.close()))
   }
   const breakdown = {}
@@ -258,7 +378,14 @@ const runJoins = async (browser, url, relayUrl, name) => {
     const times = runs.map(run => run[key]).filter(t => t !== undefined)
     if (times.length) breakdown[key] = Math.round(median(times))
   }
-  return {breakdown, runs: runs.length, failed, joins: runs.map(run => Math.round(run.join))}
+  return {
+    breakdown,
+    runs: runs.length,
+    failed,
+    joins: runs.map(run => Math.round(run.join)),
+    yardstickMs: Math.round(median(yardsticks)),
+    load: loadNow(),
+  }
 }
 
 const runRejoins = async (browser, url, relayUrl, name) => {
@@ -275,9 +402,7 @@ const runRejoins = async (browser, url, relayUrl, name) => {
       const [mover, stayer] = round % 2 ? pages : [pages[1], pages[0]]
       await mover.tab.evaluate(() => window.leave())
       // The stayer sees the leave (a goodbye frame) before the mover is back.
-      await stayer.tab
-        .waitForFunction(() => window.seen.size === 0, {timeout: meetTimeoutMs, polling: 5})
-        .catch(() => {})
+      await stayer.tab.evaluate(ms => window.until(0, ms), meetTimeoutMs).catch(() => {})
       const started = await mover.tab.evaluate((c, r) => window.join(c, r), config, roomId)
       const met = (await Promise.all([waitMet(mover.tab), waitMet(stayer.tab)])).every(Boolean)
       if (!met) {
@@ -338,9 +463,17 @@ export const print = results => {
       key === 'runs' ? `${results[name].join.runs}/${results[name].join.failed}` : results[name].join.breakdown[key],
     ),
   )
-  console.log('joins, joinRoom -> onPeerJoin on both pages:')
-  for (const name of names)
-    if (results[name].join.joins.length) console.log(formatJoins(name, summarizeMs(results[name].join.joins), 12))
+  console.log(
+    'joins, joinRoom -> onPeerJoin on both pages; yardstick: two connections in one page, no relay, to channel open (same run):',
+  )
+  for (const name of names) {
+    const {joins, yardstickMs, load} = results[name].join
+    if (!joins.length) continue
+    const summary = summarizeMs(joins)
+    console.log(
+      `${formatJoins(name, summary, 12)}   yardstick ${yardstickMs} ms, join/yardstick ${(summary.medianMs / yardstickMs).toFixed(1)}, load ${load}`,
+    )
+  }
   console.log(`rejoin: leave -> rejoin -> both sides see each other again, ${rejoinRounds} rounds, both id orders:`)
   for (const name of names) {
     const r = results[name].rejoin

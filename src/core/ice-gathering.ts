@@ -15,6 +15,13 @@
 
 /** Quiet time after the last useful candidate before sending: siblings come within a few ms. */
 export const candidateSettleMs = 30
+/**
+ * The same for an answer, which is on the join's critical path (an offer is made ahead):
+ * the answerer checks every candidate of the offer itself, and the offerer learns the
+ * answerer's addresses from those checks (peer-reflexive), so siblings missing from the
+ * answer cost nothing; a few ms still let the ones of the same gathering step in.
+ */
+export const answerSettleMs = 5
 
 /** The candidate kinds worth waiting for, from the configuration. */
 export type GatheringNeeds = {srflx: boolean; relay: boolean; relayOnly: boolean}
@@ -37,7 +44,13 @@ const typeOf = (candidate: RTCIceCandidate): string | undefined =>
  * completes, or after `timeoutMs`. `fresh`: a gathering that is only starting (after an ICE
  * restart the state still says `complete` from the last one).
  */
-export const gathered = (connection: RTCPeerConnection, needs: GatheringNeeds, timeoutMs: number, fresh = false) =>
+export const gathered = (
+  connection: RTCPeerConnection,
+  needs: GatheringNeeds,
+  timeoutMs: number,
+  fresh = false,
+  settleMs = candidateSettleMs,
+) =>
   new Promise<void>(resolve => {
     if (!fresh && connection.iceGatheringState === 'complete') return resolve()
     const has = new Set<string>()
@@ -63,7 +76,7 @@ export const gathered = (connection: RTCPeerConnection, needs: GatheringNeeds, t
       has.add(type)
       if (!enough()) return
       clearTimeout(settle)
-      settle = setTimeout(done, candidateSettleMs)
+      settle = setTimeout(done, settleMs)
     }
     const timer = setTimeout(done, timeoutMs)
     connection.addEventListener('icegatheringstatechange', onState)

@@ -66,8 +66,11 @@ export const fromBase64Url = (text: string): Uint8Array<ArrayBuffer> => {
 }
 
 /** The peer id a raw public key stands for. */
-export const idOfKey = async (raw: Uint8Array<ArrayBuffer>): Promise<PeerId> => {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw))
+export const idOfKey = async (raw: Uint8Array<ArrayBuffer>): Promise<PeerId> =>
+  idOfDigest(new Uint8Array(await crypto.subtle.digest('SHA-256', raw)))
+
+/** The peer id for a raw public key's SHA-256 digest (sync, for callers that hash it themselves). */
+export const idOfDigest = (digest: Uint8Array): PeerId => {
   let value = 0n
   for (const byte of digest) value = (value << 8n) | BigInt(byte)
   let id = ''

@@ -178,6 +178,20 @@ export const combineStrategies = (...parts: Part[]): Strategy<MultiRoomConfig> =
       checkStrategyConfig(config, names)
       for (const part of parts) if (!('load' in part)) part.validate?.(configFor(config, part.name))
     },
+    // Each network starts opening its relay sockets at joinRoom, as it does alone; one still
+    // loading does once loaded. Its config mistakes are reported by connect, not here.
+    preconnect: config => {
+      for (const part of parts) {
+        const warm = (strategy: Strategy<MultiRoomConfig>) =>
+          guard(() => {
+            const own = configFor(config, strategy.name)
+            strategy.validate?.(own)
+            strategy.preconnect?.(own)
+          }, undefined)
+        if (!('load' in part)) warm(part)
+        else part.load().then(warm, () => {})
+      }
+    },
     connect: (config, context) =>
       fanOutSignaling(
         parts.map(part => {

@@ -13,6 +13,7 @@ import {
 } from './identity.js'
 import type {DebugLog} from './debug.js'
 import {randomId} from './ids.js'
+import {createOfferSlot, type PreparedOffer} from './offer-ahead.js'
 import type {Peer} from './peer.js'
 import type {Signaling} from './strategy.js'
 import type {PeerId} from './types.js'
@@ -221,8 +222,26 @@ const windowLimiter = (limit: number, windowMs: number) => {
   }
 }
 
+/**
+ * A second way to carry signaling (mesh-signal, issue 11 part 5): straight to one peer,
+ * e.g. sealed end to end through the room's overlay (src/core/mesh-signal/), instead of
+ * the public relay's peer topic. What it carries is the same signed envelope text, and a
+ * received one goes through every check a relay message does (signature and id, clock,
+ * duplicates, room seal, `to`, sessions), plus one more: the transport's authenticated
+ * sender must be the envelope's `from`, so a relaying member cannot hand over another
+ * peer's envelope (a replay or a misdirected copy) as if that peer had sent it.
+ */
+export type SignalTransport = {
+  /** Hands `text` toward `peerId`; false when this transport cannot reach it (the relay is used then). */
+  send: (peerId: PeerId, text: string) => boolean | Promise<boolean>
+  /** Delivers envelopes sent to us, each with the peer this transport authenticated as its sender. */
+  subscribe: (onMessage: (text: string, from: PeerId) => void) => () => void
+}
+
 export type SignalingOptions = {
   signaling: Signaling
+  /** Transports tried before the relay for messages to one peer (also `signaling.direct`, and `addTransport`). */
+  direct?: SignalTransport[]
   identity: Identity
   /** The room key; may still be deriving when signaling starts (messages wait for it). */
   key: Promise<CryptoKey>
@@ -240,7 +259,10 @@ export type SignalingOptions = {
   verifyTimeoutMs: number
   /** The room's peer with this id, open or still connecting. */
   peer: (peerId: PeerId) => Peer | undefined
-  createPeer: (peerId: PeerId) => Peer
+  /** `prepared`: a connection whose offer was made ahead (./offer-ahead.ts), for an offer we make. */
+  createPeer: (peerId: PeerId, prepared?: PreparedOffer) => Peer
+  /** Makes a connection with its offer ready before anyone asks (./offer-ahead.ts); none: offers made on the spot. */
+  prepareOffer?: () => PreparedOffer
   joinError: (peerId: PeerId, error: string, code: P2PErrorCode) => void
   /** ICE restart through signaling (peer.ts): answer a restart offer of an open peer. */
   restartOffer?: (peerId: PeerId, offer: RTCSessionDescriptionInit) => Promise<RTCSessionDescriptionInit | undefined>
@@ -254,6 +276,11 @@ export type SignalingOptions = {
   passive?: boolean
   /** The room's debug log (`config.debug`), if on. */
   debug?: DebugLog
+  /**
+   * Rooms past a full mesh (src/core/mesh): whether to offer to a peer whose announce we
+   * heard, or to answer its offer. Unset: always (a full mesh).
+   */
+  wants?: (peerId: PeerId, step: 'announce' | 'offer') => boolean | Promise<boolean>
 }
 
 /** A connection we hold to one session of a verified peer. */
@@ -357,16 +384,20 @@ export const startSignaling = (options: SignalingOptions) => {
     for (const id of [...links.keys()]) if (liveLink(id) && !links.get(id)!.peer.isOpen) pending++
     return pending < maxPendingHandshakes
   }
-  const link = (peerId: PeerId, fields: Omit<Link, 'peer' | 'answered' | 'timer'>): Link => {
+  const link = (peerId: PeerId, fields: Omit<Link, 'peer' | 'answered' | 'timer'>, prepared?: PreparedOffer): Link => {
     liveLink(peerId)?.peer.close('a newer handshake replaced it')
     const now = Date.now()
     const own = known.get(peerId)
     ;(own ?? started).push(now)
-    const peer = options.createPeer(peerId)
+    const peer = options.createPeer(peerId, prepared)
     // A handshake that has not opened its channel in time is dropped; the next announce retries it.
     peer.expireUnlessOpen(options.connectTimeoutMs)
     const entry: Link = {peer, answered: false, ...fields, counted: own ? now : undefined}
     links.set(peerId, entry)
+    // This peer ends being alone: an offer made ahead goes, but only once this handshake's
+    // offer or answer is out (offerTo, onOffer call `tend`), as closing a connection costs
+    // main thread right when the answer is made. Its close may start one again.
+    peer.channel.addEventListener('close', () => queueMicrotask(ahead.tend))
     return entry
   }
 
@@ -379,6 +410,7 @@ export const startSignaling = (options: SignalingOptions) => {
 
   /** Adapters must not throw, but one that does must not break the room. */
   const publish = (topic: string, message: string) => {
+    sent.relay++
     try {
       signaling.publish(topic, message)
     } catch {
@@ -386,11 +418,32 @@ export const startSignaling = (options: SignalingOptions) => {
     }
   }
 
+  /** Direct transports (the overlay, mesh-signal), tried in order before the relay. */
+  const transports: SignalTransport[] = []
+  /** Messages handed to the relay and to direct transports: the figure bench/relay-msgs.mjs reads. */
+  const sent = {relay: 0, direct: 0}
+  const sendDirect = async (to: PeerId, text: string): Promise<boolean> => {
+    for (const transport of [...transports]) {
+      try {
+        if (await transport.send(to, text)) return (sent.direct++, true)
+      } catch {
+        // a transport that throws is one that could not carry it
+      }
+    }
+    return false
+  }
+
+  /**
+   * Signs and seals one message and sends it: to one peer through a direct transport when
+   * one reaches it, else on the relay. `via` sends an announce to one peer only, directly
+   * (`connect`): it never falls back to the relay, and says whether a transport took it.
+   */
   const send = async (
     t: SignalKind,
     to: PeerId | '',
     fields: {peerSession: string; sdp?: RTCSessionDescriptionInit; credentials?: unknown},
-  ) => {
+    via?: PeerId,
+  ): Promise<boolean> => {
     // The peer topic's hash runs alongside the seal and the signature, not after them.
     const topic = to ? options.peerTopic(to) : roomTopic
     const ts = (lastTs = Math.max(Date.now(), lastTs + 1))
@@ -400,9 +453,20 @@ export const startSignaling = (options: SignalingOptions) => {
     const sealed = t === 'wrong-key' ? '' : await encrypt(await options.key, JSON.stringify(inner))
     const envelope = {v: protocolVersion, t, from: selfId, to, ts, key: identity.publicKeyText, sealed} as const
     const sig = toBase64Url(await sign(identity, encoder.encode(signedText(roomTopic, envelope))))
-    if (stopped) return
-    publish(await topic, JSON.stringify({...envelope, sig}))
+    if (stopped) return false
+    const text = JSON.stringify({...envelope, sig})
+    if (via) {
+      const taken = await sendDirect(via, text)
+      options.debug?.(taken ? `${t} sent through the overlay` : `${t} found no route`, via)
+      return taken
+    }
+    if (to && transports.length && (await sendDirect(to, text))) {
+      options.debug?.(`${t} sent through the overlay`, to)
+      return true
+    }
+    publish(await topic, text)
     options.debug?.(`${t} sent`, to || undefined)
+    return true
   }
 
   /** The gate: `verify` must resolve truthy within `verifyTimeoutMs`. */
@@ -424,8 +488,23 @@ export const startSignaling = (options: SignalingOptions) => {
 
   const credentials = () => (options.credentials === undefined ? {} : {credentials: options.credentials})
 
+  /**
+   * One offer made ahead (./offer-ahead.ts) while this member is alone in the room (from the
+   * start, and again once its last peer is gone): the announce of whoever comes is answered
+   * with it at once. It is signed and sealed for its receiver when taken, like any offer;
+   * taking it empties the slot, so no two peers get the same one. While any handshake is
+   * under way or any peer open there is none (it is dropped): a member then holds no
+   * connection but its peers', and no new one competes with a handshake for the CPU. Passive members make none (they
+   * hold no connection until someone announces). At most one connection more than the
+   * handshakes the caps let start, and none while connected.
+   */
+  const alone = () => ![...links.keys()].some(id => liveLink(id))
+  const ahead = createOfferSlot(options.passive ? undefined : options.prepareOffer, alone)
+  ahead.tend()
+
   const offerTo = (peerId: PeerId, s: SealedSignal, key: PeerKey) => {
-    const entry = link(peerId, {session: s.session, since: s.since, role: 'offerer', key, lastTs: s.ts})
+    const prepared = ahead.take()
+    const entry = link(peerId, {session: s.session, since: s.since, role: 'offerer', key, lastTs: s.ts}, prepared)
     const {peer} = entry
     entry.timer = setTimeout(
       () => entry.answered || peer.close(`no answer within ${answerTimeoutMs} ms`),
@@ -438,16 +517,27 @@ export const startSignaling = (options: SignalingOptions) => {
         await send('offer', peerId, {peerSession: s.session, sdp: offer, ...credentials()})
       } catch (error) {
         peer.close(`could not make an offer: ${errorMessage(error)}`)
+      } finally {
+        // The next one (if still alone), or dropping an unused one, once this offer is out.
+        ahead.tend()
       }
     })()
   }
 
-  const onAnnounce = (s: SealedSignal, key: PeerKey) => {
+  /** The latest announce heard from each peer, so `dial` can offer to it later (mesh). */
+  const heard = new Map<PeerId, {s: SealedSignal; key: PeerKey}>()
+  const onAnnounce = async (s: SealedSignal, key: PeerKey) => {
     if (isRefused(s.from)) return
+    if (options.wants) {
+      heard.delete(s.from)
+      heard.set(s.from, {s, key})
+      if (heard.size > refusedLimit) heard.delete(heard.keys().next().value!)
+    }
     const current = liveLink(s.from)
     // The same session again (a periodic announce, a copy) or an older one: nothing to do.
     if (current && (current.session === s.session || !newer(s, current))) return
-    if (!canStart(s.from, !!current)) return
+    if (options.wants && !current && !(await options.wants(s.from, 'announce'))) return
+    if (stopped || (!current && liveLink(s.from)) || !canStart(s.from, !!current)) return
     // A newer session of the same verified identity: it rejoined; `link` replaces the old connection.
     offerTo(s.from, s, key)
   }
@@ -462,6 +552,8 @@ export const startSignaling = (options: SignalingOptions) => {
       } else if (!newer(s, current)) return
     }
     if (!canStart(s.from, !!current)) return
+    // A member at its cap lets an offer go unanswered (the offerer's handshake times out).
+    if (options.wants && !current && !(await options.wants(s.from, 'offer'))) return
     if (!(await admit(s.from, s.credentials))) {
       options.debug?.('verify gate refused', s.from)
       await send('reject', s.from, {peerSession: s.session})
@@ -476,6 +568,8 @@ export const startSignaling = (options: SignalingOptions) => {
       await send('answer', s.from, {peerSession: s.session, sdp: answer, ...credentials()})
     } catch (error) {
       peer.close(`could not answer its offer: ${errorMessage(error)}`)
+    } finally {
+      ahead.tend() // the offer made ahead is dropped now that the answer is out (see `link`)
     }
   }
 
@@ -624,10 +718,34 @@ export const startSignaling = (options: SignalingOptions) => {
 
   const unsubscribe = [signaling.subscribe(options.selfTopic, onMessage), signaling.subscribe(roomTopic, onMessage)]
 
+  /** A direct transport's message: the relay's checks, and its sender must be the envelope's. */
+  const onDirect = (text: string, sender: PeerId) => {
+    if (stopped) return
+    const parsed = parseEnvelope(text)
+    if (!parsed.ok || parsed.value.from !== sender) return
+    onMessage(text)
+  }
+  const addTransport = (transport: SignalTransport) => {
+    transports.push(transport)
+    const off = transport.subscribe(onDirect)
+    let removed = false
+    const remove = () => {
+      if (removed) return
+      removed = true
+      off()
+      transports.splice(transports.indexOf(transport), 1)
+    }
+    unsubscribe.push(remove)
+    return remove
+  }
+  for (const transport of [...(options.direct ?? []), ...(signaling.direct ? [signaling.direct] : [])])
+    addTransport(transport)
+
   let delay = options.announceIntervalMs
   const announce = () => {
     if (stopped) return
     void send('announce', '', {peerSession: ''}).catch(() => {})
+    ahead.tend() // in case a peer's close went unheard
     announceTimer = setTimeout(announce, delay)
     delay = Math.min(delay * 2, options.announceMaxIntervalMs)
   }
@@ -637,8 +755,22 @@ export const startSignaling = (options: SignalingOptions) => {
 
   return {
     session,
+    sent,
+    addTransport,
+    /**
+     * Asks `peerId` for a direct connection without the relay (`room.connect`): our announce,
+     * sent to it alone through a direct transport; it offers back the same way. False when no
+     * transport reaches it. An open or connecting peer is left as it is.
+     */
+    connect: async (peerId: PeerId): Promise<boolean> => {
+      if (stopped || peerId === selfId) return false
+      if (liveLink(peerId)) return true
+      await options.key
+      return send('announce', '', {peerSession: ''}, peerId)
+    },
     stop() {
       stopped = true
+      ahead.stop()
       clearTimeout(announceTimer)
       for (const entry of links.values()) clearTimeout(entry.timer)
       links.clear()
@@ -646,6 +778,13 @@ export const startSignaling = (options: SignalingOptions) => {
     },
     /** The verified public key of a peer we hold a connection to. */
     keyOf: (peerId: PeerId): CryptoKey | undefined => liveLink(peerId)?.key.key,
+    /** Offers to a peer whose announce we heard (mesh: a link the overlay chose); false if we cannot. */
+    dial(peerId: PeerId): boolean {
+      const last = heard.get(peerId)
+      if (stopped || !last || liveLink(peerId) || isRefused(peerId) || !canStart(peerId, false)) return false
+      offerTo(peerId, last.s, last.key)
+      return true
+    },
     /** Sends an ICE-restart offer to an open peer through the relay; false if it is not open. */
     restart(peerId: PeerId, offer: RTCSessionDescriptionInit): boolean {
       const current = liveLink(peerId)

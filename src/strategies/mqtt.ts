@@ -1,16 +1,18 @@
 /**
- * `mqtt`: peers meet through public MQTT brokers over secure WebSocket, using mqtt.js 5.
- * Each of the core's hashed topics is an MQTT topic; messages are QoS 0 and never retained.
+ * `mqtt`: peers meet through public MQTT brokers over secure WebSocket, through a small
+ * MQTT 3.1.1 client of our own (./mqtt-client.ts). Each of the core's hashed topics is an
+ * MQTT topic; messages are QoS 0 and never retained.
  */
-import mqtt, {type IClientOptions, type MqttClient} from 'mqtt'
-import {createJoinRoom, errorMessage, selfId} from '../core/index.js'
+import {createJoinRoom, selfId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
+import {maxEnvelopeLength} from '../core/signaling.js'
+import {connectMqtt, type MqttConnection} from './mqtt-client.js'
 import {defineRelayStrategy} from './shared/builder.js'
 import {
-  connectTimeoutMs,
   createRelayManager,
   pickRelayUrls,
   validateRelayConfig,
+  webSocketFor,
   type RelayConfig,
   type RelayTransport,
 } from './shared/relay-manager.js'
@@ -36,45 +38,35 @@ const keepaliveSeconds = 60
 
 type Outgoing = {topic: string; message: string}
 
+/** Sent to leases on a refused subscription (the transport has no lease of its own). */
+const refusals = new WeakMap<MqttConnection, (topics: string[]) => void>()
+
 /**
- * One mqtt.js client per broker. Its own reconnect is off: the relay manager reconnects,
- * with the same backoff and pause/resume as every other strategy.
+ * One client per broker, clean session each time; the relay manager reconnects, with the
+ * same backoff and pause/resume as every other strategy.
  */
-const transport: RelayTransport<MqttClient, Outgoing> = {
+const transport: RelayTransport<MqttConnection, Outgoing> = {
   open: (url, events, config) => {
-    const options: IClientOptions = {
-      clientId: `p2pe_${randomId(16)}`,
-      clean: true,
-      reconnectPeriod: 0,
-      connectTimeout: connectTimeoutMs,
-      keepalive: keepaliveSeconds,
-      resubscribe: false,
-      queueQoSZero: false,
-      // mqtt-packet otherwise fills a cache of 65,536 two-byte Buffers on the first packet:
-      // 150-300 ms of blocked main thread (browser Buffer polyfill) right when a room joins.
-      writeCache: false,
-    }
-    // In Node, mqtt.js uses the `ws` package itself; a WebSocket given in config is used as is.
-    if (config.WebSocket) {
-      const Socket = config.WebSocket
-      options.createWebsocket = (url: string, protocols: string[]) => new Socket(url, protocols)
-    }
-    const client = mqtt.connect(url, options)
-    client.on('connect', () => events.open())
-    client.on('message', (topic, payload, packet) => {
-      // A retained message is an old one the broker kept: signaling must be live.
-      if (!packet.retain) events.message([topic, payload])
-    })
-    client.on('error', error => events.close(errorMessage(error)))
-    client.on('close', () => events.close('connection closed'))
+    const client: MqttConnection = connectMqtt(
+      url,
+      {
+        clientId: `p2pe_${randomId(16)}`,
+        keepaliveSeconds,
+        WebSocket: webSocketFor(config),
+        // A message the core would refuse as too long is not worth decoding (topics are < 1 KiB).
+        maxPublishBytes: maxEnvelopeLength + 1024,
+      },
+      {
+        connect: () => events.open(),
+        message: (topic, payload) => events.message([topic, payload]),
+        refused: topics => refusals.get(client)?.(topics),
+        close: reason => events.close(reason),
+      },
+    )
     return client
   },
-  send: (client, {topic, message}) => void client.publish(topic, message, {qos: 0, retain: false}, () => {}),
-  close: client => {
-    client.removeAllListeners()
-    client.on('error', () => {}) // late socket errors after end() must not become uncaught
-    client.end(true)
-  },
+  send: (client, {topic, message}) => client.publish(topic, message),
+  close: client => client.end(),
 }
 
 const relays = createRelayManager(transport)
@@ -87,6 +79,7 @@ const decoder = new TextDecoder()
 export const strategy = defineRelayStrategy<MqttRoomConfig>({
   name: 'mqtt',
   validate: config => validateRelayConfig('mqtt', config),
+  preconnect: config => relays.warm(config, pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)),
   connect: (config, room) => {
     const urls = pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)
 
@@ -94,13 +87,9 @@ export const strategy = defineRelayStrategy<MqttRoomConfig>({
       if (!topicCounts.has(url)) topicCounts.set(url, new Map())
       return topicCounts.get(url)!
     }
-    const subscribeOn = (client: MqttClient, url: string, topics: string[]) => {
-      if (topics.length)
-        client.subscribe(
-          topics,
-          {qos: 0},
-          error => error && room.report(`broker ${url} refused a subscription: ${error.message}`),
-        )
+    const subscribeOn = (client: MqttConnection, url: string, topics: string[]) => {
+      refusals.set(client, refused => room.report(`broker ${url} refused a subscription to ${refused.length} topic(s)`))
+      client.subscribe(topics)
     }
 
     const pool = relays.acquireAll(config, urls, url => ({
@@ -136,7 +125,7 @@ export const strategy = defineRelayStrategy<MqttRoomConfig>({
             continue
           }
           counts.delete(topic)
-          lease.socket()?.unsubscribe(topic)
+          lease.socket()?.unsubscribe([topic])
         }
       },
       publish: (topic, message) => {

@@ -4,10 +4,12 @@
  * each room session, tagged with the core's hashed topic so relays never see room names.
  * Subscriptions start "since now", so nothing old is replayed.
  */
-import {finalizeEvent, generateSecretKey, getEventHash, getPublicKey, type Event} from 'nostr-tools/pure'
+import {getEventHash, type Event} from 'nostr-tools/pure'
 import {createJoinRoom, selfId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
+import {createNostrSigner, warmNostrSigner} from './nostr-sign.js'
 import {defineRelayStrategy} from './shared/builder.js'
+import {sendQueueLimit} from './shared/send-queue.js'
 import {
   createRelayManager,
   pickRelayUrls,
@@ -50,15 +52,13 @@ const seenLimit = 2_000
 const relays = createRelayManager(webSocketTransport)
 
 /**
- * The first secp256k1 key of a page builds the curve's multiplication tables: 10 ms on a
- * fast desktop, 100-200 ms on a busy phone-class CPU, all main thread. Built once the page
- * is idle after this module loads, so a later joinRoom does not wait for them (one that
- * comes first builds them itself, as before).
+ * Events are signed by ./nostr-sign.ts: one curve multiplication each, with a small table
+ * for the generator that is built once the page is idle after this module loads (a
+ * joinRoom that comes first builds it itself: a few ms).
  */
-const warmCurve = () => void getPublicKey(generateSecretKey())
 const {requestIdleCallback: whenIdle} = globalThis as {requestIdleCallback?: (run: () => void) => number}
-if (whenIdle) whenIdle(warmCurve)
-else setTimeout(warmCurve, 0)
+if (whenIdle) whenIdle(warmNostrSigner)
+else setTimeout(warmNostrSigner, 0)
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -80,6 +80,7 @@ const isEvent = (value: unknown): value is Event => {
 export const strategy = defineRelayStrategy<NostrRoomConfig>({
   name: 'nostr',
   validate: config => validateRelayConfig('nostr', config),
+  preconnect: config => relays.warm(config, pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)),
   connect: (config, room) => {
     const subscriptionId = `p2pe-${randomId(12)}`
     const seen = new Set<string>()
@@ -133,10 +134,9 @@ export const strategy = defineRelayStrategy<NostrRoomConfig>({
       down: reason => room.report(`relay ${url} is unreachable (${reason}); retrying with backoff`),
     }))
     room.onClose(pool.release)
-    // Made after the relay sockets started connecting: the first `getPublicKey` of a page
-    // builds secp256k1 tables (tens of ms of main thread), which now overlap the connect.
-    const secretKey = generateSecretKey()
-    const publicKey = getPublicKey(secretKey)
+    // Made after the relay sockets started connecting, so its curve work overlaps the connect.
+    const signer = createNostrSigner()
+    const publicKey = signer.publicKey
 
     // One REQ carries all our topics, so a topic gained or lost sends it again; subscribing
     // to two topics in a row sends one REQ with both (same id: the later replaces).
@@ -155,18 +155,30 @@ export const strategy = defineRelayStrategy<NostrRoomConfig>({
         }
       }))
 
+    // Events signed for messages still waiting for a relay: a Schnorr signature costs ms of
+    // main thread, so the first announce is signed while the socket opens, once, not again
+    // when the socket opens and the queue is flushed.
+    const waiting = new Map<string, string>()
     return {
       relays: pool.states,
       subscribe: updateSubscription,
       unsubscribe: updateSubscription,
       publish: (topic, message) => {
-        const event = finalizeEvent(
-          {kind: eventKind, created_at: nowSeconds(), tags: [[topicTag, topic]], content: message},
-          secretKey,
-        )
-        const text = JSON.stringify(['EVENT', event])
+        const key = `${topic} ${message}`
+        const text =
+          waiting.get(key) ??
+          JSON.stringify([
+            'EVENT',
+            signer.sign({kind: eventKind, created_at: nowSeconds(), tags: [[topicTag, topic]], content: message}),
+          ])
         let sent = false
         for (const lease of pool.leases) sent = lease.send(text) || sent
+        if (sent) waiting.delete(key)
+        else {
+          waiting.set(key, text)
+          // The builder's queue keeps 20; so do we (the oldest go first in both).
+          if (waiting.size > sendQueueLimit) waiting.delete(waiting.keys().next().value!)
+        }
         return sent
       },
       close: () => {

@@ -54,6 +54,14 @@ const peerLimit = 1_000
 
 const relays = createRelayManager(webSocketTransport)
 
+/**
+ * Rooms of this page in each tracker's swarm under each peer id (`url info_hash peer_id`).
+ * A room left and joined again at once (same identity) shares the tracker socket with the
+ * room it replaces (`preconnect` takes it before the old room lets go): the old one's
+ * `stopped` must not take the peer id out of the swarm the new one just joined.
+ */
+const swarmMembers = new Map<string, number>()
+
 /** 40 hex characters -> the 20-character "binary string" the protocol uses for hashes. */
 const hexToBinary = (hex: string) => hex.replace(/../g, pair => String.fromCharCode(parseInt(pair, 16)))
 
@@ -71,6 +79,7 @@ type TrackerMessage = {
 export const strategy = defineRelayStrategy<TorrentRoomConfig>({
   name: 'torrent',
   validate: config => validateRelayConfig('torrent', config),
+  preconnect: config => relays.warm(config, pickRelayUrls(config, defaultRelayUrls, defaultRelayRedundancy)),
   connect: (config, room) => {
     const {context, report} = room
     const infoHash = hexToBinary(context.roomTopic)
@@ -162,6 +171,8 @@ export const strategy = defineRelayStrategy<TorrentRoomConfig>({
     }))
     room.onClose(pool.release)
     const lease = (url: string) => pool.leases.find(lease => lease.url === url)
+    const memberKeys = urls.map(url => `${url} ${context.roomTopic} ${context.selfId}`)
+    for (const key of memberKeys) swarmMembers.set(key, (swarmMembers.get(key) ?? 0) + 1)
 
     return {
       relays: pool.states,
@@ -196,9 +207,14 @@ export const strategy = defineRelayStrategy<TorrentRoomConfig>({
         return sent
       },
       close: () => {
+        for (const key of memberKeys) {
+          const left = (swarmMembers.get(key) ?? 1) - 1
+          if (left > 0) swarmMembers.set(key, left)
+          else swarmMembers.delete(key)
+        }
         for (const [url, state] of trackers) {
           clearTimeout(state.timer)
-          if (!state.joined) continue
+          if (!state.joined || swarmMembers.has(`${url} ${context.roomTopic} ${context.selfId}`)) continue
           try {
             lease(url)
               ?.socket()

@@ -12,6 +12,8 @@ export type Counted = {
   created: () => number
   /** Those not closed yet. */
   open: () => number
+  /** Bytes this page has received from relays over WebSocket, if opened with `countRelayBytes` (through `config.WebSocket`). */
+  relayBytes: () => number
 }
 
 export type RoomPeer = {
@@ -26,8 +28,11 @@ export type RoomPeer = {
   errors: any[]
 }
 
-/** Installs a counting RTCPeerConnection subclass in the page, made in the page's own realm. */
-const countConnections = (page: TestPeer): {RTC: unknown; counted: Counted} => {
+/**
+ * Installs counting RTCPeerConnection and WebSocket subclasses in the page, made in the
+ * page's own realm; the library gets them through `rtcPolyfill` and `WebSocket`.
+ */
+const countConnections = (page: TestPeer): {RTC: unknown; WS: unknown; counted: Counted} => {
   const make = new page.window.Function(`
     const Native = window.RTCPeerConnection
     const live = new Set()
@@ -43,8 +48,19 @@ const countConnections = (page: TestPeer): {RTC: unknown; counted: Counted} => {
         super.close()
       }
     }
-    return {RTC: Counted, counted: {created: () => created, open: () => live.size}}
-  `) as () => {RTC: unknown; counted: Counted}
+    let received = 0
+    class CountedSocket extends window.WebSocket {
+      constructor(...args) {
+        super(...args)
+        this.addEventListener('message', event => (received += event.data.byteLength ?? event.data.length ?? 0))
+      }
+    }
+    return {
+      RTC: Counted,
+      WS: CountedSocket,
+      counted: {created: () => created, open: () => live.size, relayBytes: () => received},
+    }
+  `) as () => {RTC: unknown; WS: unknown; counted: Counted}
   return make()
 }
 
@@ -54,8 +70,12 @@ export const openCountedPeer = async (entry: string) => {
 }
 
 /** A fresh page with counted connections, not in a room yet (join it with `rejoin`). */
-export const openRoomPeer = async (entry: string, config: Record<string, unknown> = {}): Promise<RoomPeer> => {
-  const {page, RTC, counted} = await openCountedPeer(entry)
+export const openRoomPeer = async (
+  entry: string,
+  config: Record<string, unknown> = {},
+  {countRelayBytes = false} = {},
+): Promise<RoomPeer> => {
+  const {page, RTC, WS, counted} = await openCountedPeer(entry)
   const peer: RoomPeer = {
     page,
     counted,
@@ -66,7 +86,7 @@ export const openRoomPeer = async (entry: string, config: Record<string, unknown
     joinErrors: [],
     errors: [],
   }
-  ;(peer as any).config = {...config, rtcPolyfill: RTC}
+  ;(peer as any).config = {...config, rtcPolyfill: RTC, ...(countRelayBytes && {WebSocket: WS})}
   return peer
 }
 

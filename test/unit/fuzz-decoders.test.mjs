@@ -21,12 +21,14 @@ import {
   decodeFrame,
   decodeMessageHeader,
   encodeAck,
+  encodeAcks,
   encodeChunk,
   encodeControl,
   encodeKeepalive,
   encodeMessageHeader,
   encodePing,
   encodeRefuse,
+  maxBatchedAcks,
 } from '../../dist/lib/core/frame.js'
 import {createTransfers} from '../../dist/lib/core/transfers.js'
 
@@ -114,6 +116,10 @@ const validFrame = fc.oneof(
   fc
     .tuple(u32, u32, fc.boolean(), fc.uint8Array({maxLength: 512}))
     .map(([nonce, index, last, payload]) => encodeChunk(nonce, index, last, [payload])),
+  fc
+    .tuple(u32, u32, fc.boolean(), fc.uint8Array({maxLength: 512}))
+    .map(([nonce, index, last, payload]) => encodeChunk(nonce, index, last, [payload], {lazy: true})),
+  fc.array(u32, {minLength: 1, maxLength: maxBatchedAcks}).map(nonces => encodeAcks(nonces)),
   fc.tuple(u32, u32, fc.boolean()).map(([nonce, received, done]) => encodeAck(nonce, received, done)),
   fc.tuple(u32, fc.string({maxLength: 200})).map(([nonce, reason]) => encodeRefuse(nonce, reason)),
   fc.tuple(fc.constantFrom(FrameType.Ping, FrameType.Pong), u32).map(([type, id]) => encodePing(type, id)),
@@ -176,11 +182,16 @@ const wellFormed = (frame, input) => {
   switch (frame.type) {
     case FrameType.Chunk:
       assert.ok(isU32(frame.nonce) && isU32(frame.index) && typeof frame.last === 'boolean')
+      assert.ok(frame.lazy === undefined || frame.lazy === true)
       assert.equal(frame.payload.buffer, input.buffer, 'a chunk payload is a view, never a copy')
       assert.equal(frame.payload.byteLength, input.byteLength - chunkHeaderSize)
       return
     case FrameType.Ack:
       assert.ok(isU32(frame.nonce) && isU32(frame.received) && typeof frame.done === 'boolean')
+      return
+    case FrameType.Acks:
+      assert.ok(frame.nonces.length >= 1 && frame.nonces.length <= maxBatchedAcks && frame.nonces.every(isU32))
+      assert.equal(input.byteLength, 1 + 4 * frame.nonces.length)
       return
     case FrameType.Refuse:
       assert.ok(isU32(frame.nonce) && typeof frame.reason === 'string')
@@ -213,7 +224,7 @@ describe('fuzzing decodeFrame', () => {
     const bytes = fc.oneof(
       fc.uint8Array({maxLength: 600}),
       fc
-        .tuple(fc.integer({min: 1, max: 7}), fc.uint8Array({maxLength: 600}))
+        .tuple(fc.integer({min: 1, max: 8}), fc.uint8Array({maxLength: 600}))
         .map(([type, rest]) => new Uint8Array([type, ...rest])),
     )
     property(t, 'decodeFrame(arbitrary)', bytes, input => {
@@ -233,16 +244,18 @@ describe('fuzzing decodeFrame', () => {
       wellFormed(frame, input)
       const again =
         frame.type === FrameType.Chunk
-          ? encodeChunk(frame.nonce, frame.index, frame.last, [frame.payload])
-          : frame.type === FrameType.Ack
-            ? encodeAck(frame.nonce, frame.received, frame.done)
-            : frame.type === FrameType.Refuse
-              ? encodeRefuse(frame.nonce, frame.reason)
-              : frame.type === FrameType.Control
-                ? encodeControl(frame.message)
-                : frame.type === FrameType.Keepalive
-                  ? encodeKeepalive()
-                  : encodePing(frame.type, frame.id)
+          ? encodeChunk(frame.nonce, frame.index, frame.last, [frame.payload], {lazy: frame.lazy})
+          : frame.type === FrameType.Acks
+            ? encodeAcks(frame.nonces)
+            : frame.type === FrameType.Ack
+              ? encodeAck(frame.nonce, frame.received, frame.done)
+              : frame.type === FrameType.Refuse
+                ? encodeRefuse(frame.nonce, frame.reason)
+                : frame.type === FrameType.Control
+                  ? encodeControl(frame.message)
+                  : frame.type === FrameType.Keepalive
+                    ? encodeKeepalive()
+                    : encodePing(frame.type, frame.id)
       assert.deepEqual([...again], [...input])
     })
   })

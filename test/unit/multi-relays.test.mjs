@@ -24,3 +24,31 @@ test('the combined signaling lists every network’s relays', async () => {
     ['ws://127.0.0.1:1/nostr open', 'ws://127.0.0.1:2/mqtt down', 'wss://late connecting'],
   )
 })
+
+test('preconnect reaches every network, with its own config, also one still loading; one throwing stops none', async () => {
+  const {combineStrategies} = await import('../../dist/lib/core/multi-strategy.js')
+  const warmed = []
+  const part = (name, extra = {}) => ({
+    name,
+    connect: () => network(undefined),
+    preconnect: config => warmed.push([name, config.relayUrls]),
+    ...extra,
+  })
+  const broken = part('broken', {
+    preconnect: () => {
+      throw new Error('no')
+    },
+  })
+  const combined = combineStrategies(
+    broken,
+    part('nostr'),
+    {name: 'mqtt', load: async () => part('mqtt')},
+    {name: 'gone', load: () => Promise.reject(new Error('no module'))},
+  )
+  combined.preconnect({appId: 'a', relayUrls: ['ws://shared'], strategyConfig: {mqtt: {relayUrls: ['ws://own']}}})
+  await new Promise(resolve => setTimeout(resolve, 0))
+  assert.deepEqual(warmed, [
+    ['nostr', ['ws://shared']],
+    ['mqtt', ['ws://own']],
+  ])
+})

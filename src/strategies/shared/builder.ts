@@ -77,6 +77,8 @@ export type RelayStrategySpec<C extends BaseRoomConfig, Sdk> = {
   name: string
   /** Checks strategy-specific config when joinRoom is called; throws `invalidConfig(...)`. */
   validate?: (config: C) => void
+  /** Starts opening the relay connections as joinRoom is called (`Strategy.preconnect`); must not throw. */
+  preconnect?: (config: C) => void
   /** Loads the SDK on first connect: an `optionalSdk(...)` from ./sdk.ts. */
   sdk?: () => Promise<Sdk>
   /** The adapter for one room, made once the SDK (if any) is loaded. */
@@ -88,6 +90,13 @@ export const defineRelayStrategy = <C extends BaseRoomConfig, Sdk = undefined>(
 ): Strategy<C> => ({
   name: spec.name,
   validate: spec.validate,
+  preconnect: config => {
+    try {
+      spec.preconnect?.(config)
+    } catch {
+      // connect opens them anyway
+    }
+  },
   connect: (config, context): Signaling => {
     let closed = false
     let adapter: RelayAdapter | undefined

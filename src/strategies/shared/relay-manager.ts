@@ -77,6 +77,12 @@ export type RelayLease<Socket, Outgoing = string> = {
 
 /** A connection that has not opened by then is abandoned and retried (a relay that never answers). */
 export const connectTimeoutMs = 10_000
+/**
+ * How long `warm` holds its leases at most: the room's own leases (taken once its identity
+ * and topics are ready, a few to a hundred ms later) release them and keep the connections
+ * from then on, so a room left closes its connections as before.
+ */
+export const warmLeaseMs = 5_000
 /** A connection that stayed up this long resets the backoff; a relay that drops at once keeps backing off. */
 const stableAfterMs = 10_000
 type Connection<Socket> = {
@@ -314,6 +320,7 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
   ): {leases: RelayLease<Socket, Outgoing>[]; release: () => void; states: () => RelayState[]} => {
     const unfollow = config.manualRelayReconnection ? () => {} : followNetwork()
     const leases = urls.map(url => acquire(url, config, handlers(url)))
+    for (const url of urls) unwarm(url)
     return {
       leases,
       states: () => leases.map(lease => ({url: lease.url, state: lease.state()})),
@@ -324,9 +331,33 @@ export const createRelayManager = <Socket, Outgoing = string>(transport: RelayTr
     }
   }
 
+  /**
+   * Starts connecting to `urls` now, before a room can use them (`Strategy.preconnect`):
+   * the socket open, the slowest step of a join, then overlaps the room's key and topics.
+   * The leases it takes hear nothing and are released after `warmLeaseMs`.
+   */
+  const warmLeases = new Map<string, Array<() => void>>()
+  const warm = (config: RelayConfig, urls: readonly string[]) => {
+    for (const url of urls) {
+      const lease = acquire(url, config, {})
+      const release = () => {
+        clearTimeout(timer)
+        const waiting = warmLeases.get(url)
+        waiting?.splice(waiting.indexOf(release) >>> 0, 1)
+        if (!waiting?.length) warmLeases.delete(url)
+        lease.release()
+      }
+      const timer = setTimeout(release, warmLeaseMs)
+      warmLeases.set(url, [...(warmLeases.get(url) ?? []), release])
+    }
+  }
+  /** A room took its own lease on `url`: the oldest warm lease there has done its job. */
+  const unwarm = (url: string) => warmLeases.get(url)?.[0]?.()
+
   return {
     acquire,
     acquireAll,
+    warm,
     /** Relay URL -> its current socket (open, connecting, or the last one that closed). */
     getRelaySockets: (): Record<string, Socket> =>
       Object.fromEntries(
