@@ -1,4 +1,5 @@
 import {chromeLauncher} from '@web/test-runner-chrome'
+import {defaultReporter} from '@web/test-runner'
 import {esbuildPlugin} from '@web/dev-server-esbuild'
 import {fromRollup} from '@web/dev-server-rollup'
 import rollupCommonjs from '@rollup/plugin-commonjs'
@@ -43,7 +44,38 @@ const colorSchemePlugin = () => ({
   },
 })
 
+// `executeServerCommand('collect-garbage')` runs a full garbage collection in the test page's
+// JS heap (CDP HeapProfiler.collectGarbage), so a memory bound can be checked on live memory
+// (test/files-stream.test.ts) rather than on garbage not collected yet.
+const garbagePlugin = () => ({
+  name: 'collect-garbage',
+  async executeCommand({command, session}) {
+    if (command !== 'collect-garbage') return undefined
+    const page = session.browser.getPage(session.id)
+    const cdp = await page.createCDPSession()
+    try {
+      await cdp.send('HeapProfiler.collectGarbage')
+    } finally {
+      await cdp.detach().catch(() => {})
+    }
+    return true
+  },
+})
+
+/** Seconds each test file's tests took, slowest first, once a run ends: where CI time goes. */
+const durationsReporter = () => ({
+  stop: ({sessions}) => {
+    const total = suite =>
+      (suite?.tests ?? []).reduce((sum, test) => sum + (test.duration ?? 0), 0) +
+      (suite?.suites ?? []).reduce((sum, inner) => sum + total(inner), 0)
+    const seconds = sessions.map(session => [session.testFile.split('/').pop(), total(session.testResults) / 1000])
+    const slowest = seconds.sort((a, b) => b[1] - a[1]).slice(0, 12)
+    console.log(`\nslowest test files (s): ${slowest.map(([file, s]) => `${file} ${s.toFixed(0)}`).join(', ')}`)
+  },
+})
+
 export default {
+  reporters: [defaultReporter(), durationsReporter()],
   files: process.env.WTR_FILES?.split(',') ?? ['test/**/*.test.ts'],
   rootDir: '.',
   // mqtt ships CommonJS under its default condition: the browser condition picks its ESM build.
@@ -54,6 +86,18 @@ export default {
     serversPlugin(),
     screenshotPlugin(),
     colorSchemePlugin(),
+    garbagePlugin(),
+  ],
+  // Pages under /test/fixtures/isolated-* are cross-origin isolated, so they can call
+  // performance.measureUserAgentSpecificMemory (test/files-big.test.ts measures a receiver's memory).
+  middleware: [
+    (ctx, next) => {
+      if (ctx.path.startsWith('/test/fixtures/isolated-')) {
+        ctx.set('Cross-Origin-Opener-Policy', 'same-origin')
+        ctx.set('Cross-Origin-Embedder-Policy', 'require-corp')
+      }
+      return next()
+    },
   ],
   browsers: [chromeLauncher({launchOptions: {executablePath, headless: true, args: chromiumArgs()}})],
   // WebRTC tests run several peers each: two files at a time suit a 2-core machine.

@@ -8,13 +8,20 @@ import {root} from '../scripts/setup.mjs'
 
 const types = {'.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json'}
 
-export const serveRoot = () =>
+/**
+ * Serves the project root. `isolated`: with COOP/COEP headers, so pages are cross-origin
+ * isolated and can call performance.measureUserAgentSpecificMemory.
+ */
+export const serveRoot = ({isolated = false} = {}) =>
   new Promise(resolve => {
+    const isolation = isolated
+      ? {'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp'}
+      : {}
     const server = createServer(async (request, response) => {
       const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '')
       try {
         const body = await readFile(join(root, path))
-        response.writeHead(200, {'content-type': types[extname(path)] ?? 'application/octet-stream'})
+        response.writeHead(200, {'content-type': types[extname(path)] ?? 'application/octet-stream', ...isolation})
         response.end(body)
       } catch {
         response.writeHead(404).end()
@@ -25,7 +32,9 @@ export const serveRoot = () =>
     )
   })
 
-export const launch = () => puppeteer.launch({executablePath: findChromium(), headless: true, args: chromiumArgs()})
+// A 1 GiB transfer on a loaded machine outlasts puppeteer's default 180 s per evaluate.
+export const launch = () =>
+  puppeteer.launch({executablePath: findChromium(), headless: true, args: chromiumArgs(), protocolTimeout: 30 * 60_000})
 
 export const openPage = async (browser, url) => {
   const page = await browser.newPage()
@@ -33,6 +42,33 @@ export const openPage = async (browser, url) => {
   await page.goto(url)
   await page.waitForFunction('window.ready === true')
   return page
+}
+
+/**
+ * The throughput rounds every bench against the raw channel runs: per round two fresh pages
+ * of `url`, the yardstick (bench/raw-channel.js: window.rawReceive/rawSend of `total` bytes)
+ * then `ours(a, b, round)` (resolving with its ms), alternated so drift in machine load hits
+ * both alike. Returns the ms of each, and the MiB/s medians and their ratio.
+ */
+export const rawVersusOurs = async ({browser, url, rounds, total, ours, watchRaw}) => {
+  const raw = []
+  const mine = []
+  for (let round = 0; round < rounds; round++) {
+    const [a, b] = [await openPage(browser, url), await openPage(browser, url)]
+    // watchRaw(b): an optional probe on the raw receiver (the files bench samples its memory, as it does ours).
+    const stop = await watchRaw?.(b)
+    const receiving = b.evaluate(n => window.rawReceive(n), total)
+    raw.push(await a.evaluate(n => window.rawSend(n), total))
+    await receiving
+    await stop?.()
+    mine.push(await ours(a, b, round))
+    await a.close()
+    await b.close()
+  }
+  const mbps = ms => total / 1024 / 1024 / (ms / 1000)
+  const rawMBps = median(raw.map(mbps))
+  const oursMBps = median(mine.map(mbps))
+  return {rawMBps, oursMBps, ratio: oursMBps / rawMBps, rounds: {raw: raw.map(mbps), ours: mine.map(mbps)}}
 }
 
 export const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]

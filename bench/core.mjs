@@ -1,7 +1,7 @@
 // Core benchmark, two pages of headless Chromium with the local strategy:
 // - action throughput for a 64 MiB binary vs a bare RTCDataChannel between the same two pages
 // - time from joinRoom to onPeerJoin
-import {launch, median, openPage, serveRoot} from './browser.mjs'
+import {launch, median, openPage, rawVersusOurs, serveRoot} from './browser.mjs'
 
 const total = 64 * 1024 * 1024
 const rounds = 5
@@ -12,28 +12,26 @@ export const runCoreBench = async () => {
   const browser = await launch()
   try {
     const url = `${server.url}/bench/page.html`
-    const raw = []
-    const ours = []
     const joinMs = []
-    for (let round = 0; round < rounds; round++) {
-      // Alternate yardstick and ours so drift in machine load hits both alike.
-      const [a, b] = [await openPage(browser, url), await openPage(browser, url)]
-      const receiving = b.evaluate(n => window.rawReceive(n), total)
-      raw.push(await a.evaluate(n => window.rawSend(n), total))
-      await receiving
-      const roomId = `bench-${round}-${Date.now()}`
-      const [joinA] = await Promise.all([
-        a.evaluate(id => window.join(id), roomId),
-        b.evaluate(id => window.join(id), roomId),
-      ])
-      joinMs.push(joinA)
-      const got = b.evaluate(() => window.receiveAction())
-      ours.push(await a.evaluate(n => window.sendAction(n), total))
-      if ((await got) !== total) throw new Error('action bench: wrong byte count received')
-      await Promise.all([a.evaluate(() => window.leave()), b.evaluate(() => window.leave())])
-      await a.close()
-      await b.close()
-    }
+    const measured = await rawVersusOurs({
+      browser,
+      url,
+      rounds,
+      total,
+      ours: async (a, b, round) => {
+        const roomId = `bench-${round}-${Date.now()}`
+        const [joinA] = await Promise.all([
+          a.evaluate(id => window.join(id), roomId),
+          b.evaluate(id => window.join(id), roomId),
+        ])
+        joinMs.push(joinA)
+        const got = b.evaluate(() => window.receiveAction())
+        const ms = await a.evaluate(n => window.sendAction(n), total)
+        if ((await got) !== total) throw new Error('action bench: wrong byte count received')
+        await Promise.all([a.evaluate(() => window.leave()), b.evaluate(() => window.leave())])
+        return ms
+      },
+    })
     for (let round = joinMs.length; round < joins; round++) {
       const [a, b] = [await openPage(browser, url), await openPage(browser, url)]
       const roomId = `join-${round}-${Date.now()}`
@@ -45,16 +43,11 @@ export const runCoreBench = async () => {
       await a.close()
       await b.close()
     }
-    const mbps = ms => total / 1024 / 1024 / (ms / 1000)
-    const rawMBps = median(raw.map(mbps))
-    const oursMBps = median(ours.map(mbps))
     return {
       payloadMiB: total / 1024 / 1024,
-      rawMBps,
-      oursMBps,
-      ratio: oursMBps / rawMBps,
+      ...measured,
       joinMs: median(joinMs),
-      rounds: {raw: raw.map(mbps), ours: ours.map(mbps), joinMs},
+      rounds: {...measured.rounds, joinMs},
     }
   } finally {
     await browser.close()

@@ -23,6 +23,8 @@ for (const [file, name] of [
   ['./relay-load.mjs', 'runRelayLoadBench'],
   ['./request.mjs', 'runRequestBench'],
   ['./files.mjs', 'runFilesBench'],
+  ['./files-swarm.mjs', 'runFilesSwarmBench'],
+  ['./relay-msgs.mjs', 'runRelayMsgsBench'],
 ]) {
   if (!existsSync(new URL(file, import.meta.url))) continue
   console.log(`\n== ${file.slice(2, -4)}`)

@@ -49,6 +49,13 @@ if (last) {
   totals.failed += Number(last[2])
 }
 if (browser.code !== 0 || !last) failures.push('browser tests')
+// wtr reports a failed test as a line with ❌ and its error on the next: keep them, so the
+// closing lines of a long run (all that a CI log may show) still name what failed.
+const failedTests = browser.output
+  .split('\n')
+  .flatMap((line, i, lines) =>
+    line.includes('❌') ? [line.trim(), ...lines.slice(i + 1, i + 3).map(l => `    ${l.trim()}`)] : [],
+  )
 
 // Unit tests (test/unit) and multi-process tests (test/node) both run under node --test.
 const testsIn = dir =>
@@ -74,9 +81,13 @@ if (nodeTests.length) {
   totals.passed += Number(pass?.[1] ?? 0)
   totals.failed += Number(fail?.[1] ?? 0)
   if (node.code !== 0 || !pass) failures.push('node tests')
+  failedTests.push(...node.output.split('\n').filter(line => /^\s*not ok /.test(line)))
 }
 
 if (failures.length && totals.failed === 0) totals.failed = failures.length
+const slowest = browser.output.match(/^slowest test files.*$/m)?.[0]
+if (slowest) console.log(`\n${slowest}`)
+if (failedTests.length) console.log(`\n== failed tests\n${failedTests.join('\n')}`)
 console.log(`\n${failures.length ? `failed: ${failures.join(', ')}` : 'all green'}`)
 console.log(`${totals.passed} passed, ${totals.failed} failed`)
 process.exit(failures.length ? 1 : 0)

@@ -11,6 +11,8 @@ const setups: Record<string, {server: string; attributes: (url: string) => strin
   supabase: {server: 'supabase', attributes: url => `app-id="${url}" supabase-key="test-anon-key"`},
   firebase: {server: 'firebase', attributes: url => `app-id="${url}" root-path="elements-tests"`},
   ipfs: {server: 'libp2p', attributes: url => `app-id="p2p-elements-tests" relay-urls="${url}"`},
+  // A `npm run peer -- --listen` Node peer (test/servers/peer-listen.mjs); relay-urls is read as `bootstrap`.
+  bootstrap: {server: 'peer-listen', attributes: url => `app-id="p2p-elements-tests" relay-urls="${url}"`},
 }
 
 /**

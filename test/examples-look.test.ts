@@ -48,7 +48,7 @@ describe('how the examples look, light and dark', () => {
     pages = [await openExample('', room, {strategy: 'local'}, 'width:1280px;height:800px;border:0')]
     const [index] = pages as [ExamplePage]
     const cards = [...index.document.querySelectorAll('.gallery a')]
-    expect(cards.length).to.equal(11)
+    expect(cards.length).to.equal(13)
     for (const card of cards) expect(card.getBoundingClientRect().bottom, card.textContent!).to.be.at.most(800)
     // ?room= given to the index carries on to the examples.
     expect(new URL((cards[0] as HTMLAnchorElement).href).searchParams.get('room')).to.equal(room)

@@ -39,6 +39,8 @@ describe('examples', () => {
       'video',
       'live',
       'cursors',
+      'big-room',
+      'crowd',
       'no-build',
       'collab',
       'react',

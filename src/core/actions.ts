@@ -40,7 +40,12 @@ export const checkActionId = (actionId: unknown): void => {
     )
 }
 
-export const createActions = (transfers: Transfers, resolveTargets: (targets: TargetPeers) => Peer[]) => {
+export const createActions = (
+  transfers: Transfers,
+  resolveTargets: (targets: TargetPeers) => Peer[],
+  /** A send to everyone another way (past a full mesh: the overlay's flood); undefined to send to each peer. */
+  broadcast?: (actionId: string, kind: number, bytes: Uint8Array, meta: Metadata) => Promise<void> | undefined,
+) => {
   const entries = new Map<string, Entry>()
 
   const entryFor = (actionId: string): Entry => {
@@ -61,6 +66,8 @@ export const createActions = (transfers: Transfers, resolveTargets: (targets: Ta
           'too-large',
           `action "${actionId}": ${bytes.byteLength} bytes is over the 4 GiB a message can carry`,
         )
+      const flooded = targets == null ? broadcast?.(actionId, kind, bytes, meta) : undefined
+      if (flooded) return flooded
       await Promise.all(peers.map(peer => transfers.send(peer, actionId, kind, bytes, meta, onProgress)))
     }
     const onMessage = (callback: Receiver) => {

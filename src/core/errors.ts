@@ -29,6 +29,9 @@ export type P2PErrorCode =
   | 'cancelled' // the transfer was cancelled, by this side or the other
   | 'integrity' // received bytes did not match their SHA-256
   | 'flood' // a peer sent too many malformed or orphan messages and was disconnected
+  | 'no-route' // a relayed member stayed unreachable through the overlay; pending sends to it were rejected
+  | 'no-sources' // a swarm download has no source left that holds the file (all declined, left or were dropped)
+  | 'resume-lost' // a stream transfer whose connection dropped could not resume: the other side no longer holds it (its page reloaded)
 
 /** Every error this library raises or reports: a message for people, a code for programs. */
 export class P2PError extends Error {

@@ -3,11 +3,15 @@
  *
  * Every frame starts with a type byte. Action messages are split into chunk frames:
  *
- *   Chunk  [1][nonce u32][index u32][last u8] payload
+ *   Chunk  [1][nonce u32][index u32][flags u8] payload
+ *          flags: 1 last chunk, 2 more to come and the done-ack may wait, 3 both (0: neither)
  *          chunk 0's payload opens with the message header:
  *          [total u32][id length u8][action id utf8][kind u8][meta length u32][meta json]
  *   Ack    [2][nonce u32][received u32][done u8]      receiver → sender: bytes held, after every
  *                                                      16th chunk (~1 MiB) and, done 1, when whole
+ *   Acks   [8][nonce u32]…  (1 to maxBatchedAcks)     receiver → sender: these messages arrived
+ *                                                      whole; for messages flagged "ack may wait"
+ *                                                      (bulk: file chunks), one frame for many
  *   Refuse [3][nonce u32] reason utf8 "code:text"      receiver → sender, message dropped
  *   Ping   [4][id u32]     Pong [5][id u32]
  *   Control [6] json                                    negotiation, media metadata, leave
@@ -16,7 +20,9 @@
  * Integers are big-endian. A sender numbers its messages with one counter for all its peers;
  * a receiver keys them by the sending peer and the nonce.
  */
-export const FrameType = {Chunk: 1, Ack: 2, Refuse: 3, Ping: 4, Pong: 5, Control: 6, Keepalive: 7} as const
+export const FrameType = {Chunk: 1, Ack: 2, Refuse: 3, Ping: 4, Pong: 5, Control: 6, Keepalive: 7, Acks: 8} as const
+/** Done-acks one Acks frame carries at most. */
+export const maxBatchedAcks = 64
 
 export const chunkHeaderSize = 10
 /** UTF-8 bytes an action id may take: its length travels in one byte. */
@@ -30,8 +36,9 @@ const decoder = new TextDecoder()
 export type MessageHeader = {total: number; actionId: string; kind: number; meta: unknown}
 
 export type Frame =
-  | {type: typeof FrameType.Chunk; nonce: number; index: number; last: boolean; payload: Uint8Array}
+  | {type: typeof FrameType.Chunk; nonce: number; index: number; last: boolean; lazy?: true; payload: Uint8Array}
   | {type: typeof FrameType.Ack; nonce: number; received: number; done: boolean}
+  | {type: typeof FrameType.Acks; nonces: number[]}
   | {type: typeof FrameType.Refuse; nonce: number; reason: string}
   | {type: typeof FrameType.Ping | typeof FrameType.Pong; id: number}
   | {type: typeof FrameType.Control; message: ControlMessage}
@@ -56,12 +63,43 @@ const frame = (type: number, size: number): [Uint8Array<ArrayBuffer>, DataView] 
   return [bytes, new DataView(bytes.buffer)]
 }
 
-export const encodeChunk = (nonce: number, index: number, last: boolean, parts: Uint8Array[]) => {
-  const size = parts.reduce((sum, part) => sum + part.byteLength, 0)
-  const [bytes, view] = frame(FrameType.Chunk, chunkHeaderSize + size)
+/**
+ * Frame buffers the outbox hands back once the data channel has copied them (send() copies
+ * synchronously), so a bulk transfer writes its frames into the same few warm buffers instead
+ * of allocating (and the page zeroing) a fresh 64 KiB buffer per frame. Only buffers made here
+ * and given back by `releaseFrame` are reused; a frame nobody releases is simply collected.
+ */
+const pooled = new WeakSet<ArrayBuffer>()
+const free: ArrayBuffer[] = []
+const poolLimit = 8
+const poolFrameBytes = 64 * 1024
+
+/** Gives a frame from `encodeChunk(..., {pooled: true})` back for reuse; the caller must not touch it again. */
+export const releaseFrame = (frame: Uint8Array) => {
+  const buffer = frame.buffer as ArrayBuffer
+  if (pooled.has(buffer) && free.length < poolLimit && !free.includes(buffer)) free.push(buffer)
+}
+
+export const encodeChunk = (
+  nonce: number,
+  index: number,
+  last: boolean,
+  parts: Uint8Array[],
+  options?: {lazy?: boolean; pooled?: boolean},
+) => {
+  let size = chunkHeaderSize
+  for (const part of parts) size += part.byteLength
+  let bytes: Uint8Array<ArrayBuffer>
+  if (options?.pooled && size <= poolFrameBytes) {
+    let buffer = free.pop()
+    if (!buffer) pooled.add((buffer = new ArrayBuffer(poolFrameBytes)))
+    bytes = new Uint8Array(buffer, 0, size)
+  } else bytes = new Uint8Array(size)
+  bytes[0] = FrameType.Chunk
+  const view = new DataView(bytes.buffer)
   view.setUint32(1, nonce)
   view.setUint32(5, index)
-  bytes[9] = last ? 1 : 0
+  bytes[9] = (last ? 1 : 0) | (options?.lazy ? 2 : 0)
   let offset = chunkHeaderSize
   for (const part of parts) {
     bytes.set(part, offset)
@@ -121,6 +159,13 @@ export const encodeAck = (nonce: number, received: number, done: boolean) => {
   return bytes
 }
 
+/** One frame acknowledging several whole messages (their nonces, 1 to maxBatchedAcks). */
+export const encodeAcks = (nonces: number[]) => {
+  const [bytes, view] = frame(FrameType.Acks, 1 + 4 * nonces.length)
+  for (let i = 0; i < nonces.length; i++) view.setUint32(1 + 4 * i, nonces[i]!)
+  return bytes
+}
+
 export const encodeRefuse = (nonce: number, reason: string) => {
   const text = encoder.encode(reason)
   const [bytes, view] = frame(FrameType.Refuse, 5 + text.byteLength)
@@ -162,7 +207,9 @@ export const decodeFrame = (data: ArrayBuffer): Frame => {
         type,
         nonce: view.getUint32(1),
         index: view.getUint32(5),
-        last: bytes[9] === 1,
+        // Only the flag values we send mean anything (see the table above); others are "neither".
+        last: bytes[9] === 1 || bytes[9] === 3,
+        ...(bytes[9] === 2 || bytes[9] === 3 ? {lazy: true as const} : {}),
         payload: bytes.subarray(chunkHeaderSize),
       }
     case FrameType.Ack:
@@ -188,6 +235,14 @@ export const decodeFrame = (data: ArrayBuffer): Frame => {
     }
     case FrameType.Keepalive:
       return {type}
+    case FrameType.Acks: {
+      const count = (bytes.byteLength - 1) / 4
+      if (!Number.isInteger(count) || count < 1 || count > maxBatchedAcks)
+        throw new MalformedFrame(`an acks frame of ${bytes.byteLength} bytes`)
+      const nonces: number[] = []
+      for (let i = 0; i < count; i++) nonces.push(view.getUint32(1 + 4 * i))
+      return {type, nonces}
+    }
     default:
       throw new MalformedFrame(`unknown frame type ${type}`)
   }

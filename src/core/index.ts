@@ -30,6 +30,18 @@ export {
 } from './files/index.js'
 export {Sha256} from './files/sha256.js'
 export {
+  contentHash,
+  manifestOf,
+  type FetchFileOptions,
+  type Manifest,
+  type ServeHandler,
+  type ServeRequest,
+  type SwarmDownload,
+  type SwarmFile,
+  type SwarmLimits,
+  type SwarmSource,
+} from './files/swarm.js'
+export {
   candidateTypesOf,
   peerHint,
   readStats,

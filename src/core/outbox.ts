@@ -1,3 +1,5 @@
+import {releaseFrame} from './frame.js'
+
 /**
  * Sends the chunk frames of many messages over one data channel, interleaved frame by frame
  * so concurrent messages all progress, and paced by the channel's own buffer: it writes
@@ -49,6 +51,8 @@ export const createOutbox = (channel: RTCDataChannel, onSent: () => void): Outbo
         const next = frames.next()
         if (next.done) continue
         channel.send(next.value as Uint8Array<ArrayBuffer>)
+        // send() copied it: a pooled frame buffer can take the next frame (frame.ts).
+        releaseFrame(next.value)
         onSent()
         queue.push(frames)
       }

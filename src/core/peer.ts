@@ -1,4 +1,5 @@
-import {gathered, gatheringNeeds, type GatheringNeeds} from './ice-gathering.js'
+import {answerSettleMs, gathered, gatheringNeeds, type GatheringNeeds} from './ice-gathering.js'
+import type {PreparedOffer} from './offer-ahead.js'
 import {createOutbox, type Outbox} from './outbox.js'
 import {
   FrameType,
@@ -10,6 +11,10 @@ import {
   type Frame,
 } from './frame.js'
 import type {PeerId} from './types.js'
+
+/** The data channel every peer connection has: negotiated on both sides with a fixed id. */
+export const channelLabel = 'p2p-elements'
+export const channelInit: RTCDataChannelInit = {negotiated: true, id: 0}
 
 /** Largest frame we write: 64 KiB did best in our throughput runs and fits every browser's SCTP limit. */
 export const maxFrameSize = 64 * 1024
@@ -72,6 +77,8 @@ export class Peer {
   private ignoreOffer = false
   private controlChain = Promise.resolve()
   private readonly needs: GatheringNeeds
+  /** A connection whose offer was made ahead (./offer-ahead.ts): `createOffer` sends it. */
+  private prepared: PreparedOffer | undefined
 
   constructor(
     readonly id: PeerId,
@@ -79,11 +86,13 @@ export class Peer {
     RTC: typeof RTCPeerConnection,
     config: RTCConfiguration,
     private readonly events: PeerEvents,
+    prepared?: PreparedOffer,
   ) {
-    this.connection = new RTC(config)
+    this.prepared = prepared
+    this.connection = prepared?.connection ?? new RTC(config)
     this.needs = gatheringNeeds(config)
     // Negotiated on both sides with a fixed id: no in-band open handshake, no second round trip.
-    this.channel = this.connection.createDataChannel('p2p-elements', {negotiated: true, id: 0})
+    this.channel = prepared?.channel ?? this.connection.createDataChannel(channelLabel, channelInit)
     this.channel.binaryType = 'arraybuffer'
     this.outbox = createOutbox(this.channel, () => (this.lastSent = Date.now()))
 
@@ -215,6 +224,12 @@ export class Peer {
 
   /** Initiator: an offer carrying its candidates (./ice-gathering.ts), within `gatherMs` at most. */
   async createOffer(gatherMs: number): Promise<RTCSessionDescriptionInit> {
+    const prepared = this.prepared
+    this.prepared = undefined
+    if (prepared) {
+      await prepared.ready
+      return this.localDescription()
+    }
     await this.connection.setLocalDescription(await this.connection.createOffer())
     await gathered(this.connection, this.needs, gatherMs)
     return this.localDescription()
@@ -224,7 +239,7 @@ export class Peer {
   async acceptOffer(offer: RTCSessionDescriptionInit, gatherMs: number): Promise<RTCSessionDescriptionInit> {
     await this.connection.setRemoteDescription(offer)
     await this.connection.setLocalDescription(await this.connection.createAnswer())
-    await gathered(this.connection, this.needs, gatherMs)
+    await gathered(this.connection, this.needs, gatherMs, false, answerSettleMs)
     return this.localDescription()
   }
 

@@ -10,7 +10,10 @@ import {isIdentity, matches, type Identity} from './identity.js'
 import {takeIdentity} from './ids.js'
 import {createMedia} from './media.js'
 import {Peer} from './peer.js'
-import {maxCredentialsLength, startSignaling} from './signaling.js'
+import {iceGatheringTimeoutMs, maxCredentialsLength, startSignaling} from './signaling.js'
+import {prepareOffer, type PreparedOffer} from './offer-ahead.js'
+import {createConnector} from './mesh-signal/connect.js'
+import {createMeshSignal} from './mesh-signal/mesh-seam.js'
 import {createPresence, presenceActionId} from './presence.js'
 import {createRequests, replyActionId, requestActionId} from './request.js'
 import {createGetPeerStats, createStatsReader} from './stats.js'
@@ -18,6 +21,10 @@ import {createStreamKinds} from './stream-kinds.js'
 import {createTransfers} from './transfers.js'
 import {createDatagrams, isUnreliable} from './unreliable.js'
 import {createFiles, fileActionId} from './files/index.js'
+import {maxConnectionsOf} from './mesh/choose.js'
+import {createMesh, meshActionId} from './mesh/index.js'
+import {ValueKind} from './codec.js'
+import {createSwarm, swarmActionId} from './files/swarm.js'
 import type {Signaling, Strategy} from './strategy.js'
 import type {
   ActionOptions,
@@ -77,6 +84,11 @@ const validate = (config: BaseRoomConfig, roomId: string, onJoinError: unknown) 
     throw invalidConfig(
       'the third argument of joinRoom must be onJoinError (a function) or {onJoinError, onPeerHandshake, handshakeTimeoutMs}',
     )
+  try {
+    maxConnectionsOf(config.maxConnections)
+  } catch (error) {
+    throw invalidConfig(errorMessage(error))
+  }
   if (config.identity !== undefined && !isIdentity(config.identity))
     throw invalidConfig('config.identity must be an identity from createIdentity() or importIdentity()')
   if (config.verify !== undefined && typeof config.verify !== 'function')
@@ -109,6 +121,8 @@ export const createJoinRoom = <C extends BaseRoomConfig>(strategy: Strategy<C>):
     const key = JSON.stringify([config.appId, roomId])
     const existing = rooms.get(key)
     if (existing) return existing
+    // Relay sockets start opening now, while the identity, topics and key are made.
+    strategy.preconnect?.(config)
     const room = createRoom(strategy, config, roomId, onJoinError, () => rooms.delete(key))
     rooms.set(key, room)
     return room
@@ -200,7 +214,10 @@ const createRoom = <C extends BaseRoomConfig>(
       peer.everOpened = true
       presence.peerJoin(peer.id)
       datagrams.peerJoined(peer)
-      callSafely(() => on.peerJoin(peer.id))
+      swarm.peerJoined(peer.id)
+      files.peerJoined(peer.id) // stream sends parked when its link dropped go on
+      if (mesh.directJoined(peer.id)) callSafely(() => on.peerJoin(peer.id))
+      connector.joined(peer.id) // mesh-signal: a pending room.connect(id) resolves
     },
     fail: (peer, message) => {
       debug?.('handshake refused', peer.id, message)
@@ -214,7 +231,7 @@ const createRoom = <C extends BaseRoomConfig>(
     const ids = toList(targets)
     if (!ids) return openPeers()
     return ids.map(id => {
-      const peer = peers.get(id)
+      const peer = peers.get(id)?.isOpen ? peers.get(id) : mesh.peer(id)
       if (!peer?.isOpen)
         throw new P2PError(
           'unknown-peer',
@@ -233,19 +250,61 @@ const createRoom = <C extends BaseRoomConfig>(
   /** App data only from joined peers; handshake payloads only from peers still handshaking. */
   const isJoined = (peerId: PeerId) => {
     const peer = peers.get(peerId)
-    return !!peer && joined.has(peer)
+    return (!!peer && joined.has(peer)) || mesh.has(peerId)
   }
   const transfers = createTransfers(settings.maxMessageSize, {
     deliver: (peerId, actionId, value, meta) => {
       const peer = peers.get(peerId)
       if (actionId === handshakeActionId) return peer && handshakes.receive(peer, value, meta)
+      if (actionId === meshActionId) return peer && joined.has(peer) && mesh.receiveDirect(peerId, value)
       if (isJoined(peerId)) actions.deliver(peerId, actionId, value, meta)
     },
     progress: (peerId, actionId, fraction, meta) =>
       isJoined(peerId) && actionId !== handshakeActionId && actions.progress(peerId, actionId, fraction, meta),
+    elsewhere: peerId => mesh.peer(peerId),
     problem: report,
+    // Files carry their own acknowledgements and take chunks as views of direct peers' frames.
+    bulk: actionId => actionId === fileActionId,
+    views: (peer, actionId) => actionId === fileActionId && peers.get(peer.id) === peer,
   })
-  const actions = createActions(transfers, resolveTargets)
+  // The room's members past a full mesh (README "Big rooms"); dormant while the room is one.
+  let roomTopicText = ''
+  const meshSignal = createMeshSignal() // mesh-signal: the overlay as a signaling transport
+  const mesh = createMesh({
+    identity: () => identity!,
+    scope: () => roomTopicText,
+    maxConnections: maxConnectionsOf(config.maxConnections),
+    roomId,
+    direct: () => openPeers(),
+    directCount: () => [...peers.values()].filter(peer => !peer.isClosed).length,
+    sendDirect: (peer, bytes) => transfers.send(peer, meshActionId, ValueKind.Text, bytes, undefined),
+    frame: (peer, frame) => onFrame(peer, frame),
+    join: peerId => {
+      presence.peerJoin(peerId)
+      callSafely(() => on.peerJoin(peerId))
+    },
+    leave: peerId => !left && callSafely(() => on.peerLeave(peerId)),
+    drop: (peerId, error) => {
+      // no-route: our stream to a member that is still one broke; what it sends us goes on.
+      if (error.code === 'no-route') transfers.failOutgoing(peerId, error)
+      else transfers.dropPeer(peerId, error), presence.dropPeer(peerId)
+      files.dropPeer(peerId, error)
+      requests.dropPeer(peerId, error)
+      for (const [id, ping] of pings) if (ping.peerId === peerId) pings.delete(id), ping.reject(error)
+    },
+    broadcast: (peerId, actionId, value, meta) => {
+      if (actionId === handshakeActionId || actionId === meshActionId) return
+      actions.progress(peerId, actionId, 1, meta)
+      actions.deliver(peerId, actionId, value, meta)
+    },
+    // mesh-signal: a member in the overlay is dialed through it (no relay); else the relay's way.
+    dial: peerId => meshSignal.dial(peerId) || (signalingApi?.dial(peerId) ?? false),
+    signal: (from, data) => meshSignal.receive(from, data),
+    awake: node => signalingApi && meshSignal.attach(node, signalingApi),
+    problem: report,
+    debug,
+  })
+  const actions = createActions(transfers, resolveTargets, mesh.broadcast)
   const datagrams = createDatagrams({resolveTargets, isJoined: peer => joined.has(peer), problem: report})
   /** Ids made reliable through makeAction: one id cannot be both (see makeAction). */
   const reliableIds = new Set<string>()
@@ -254,15 +313,25 @@ const createRoom = <C extends BaseRoomConfig>(
   const requests = createRequests({
     requests: actions.makeAction(requestActionId),
     replies: actions.makeAction(replyActionId),
-    peerIds: () => openPeers().map(peer => peer.id),
+    peerIds: () => [...openPeers().map(peer => peer.id), ...mesh.relayedIds()],
     roomId,
   })
+  // Swarm download (files/swarm.ts): members serve files they hold; fetchFile takes ranges from several.
+  const swarm = createSwarm({
+    action: actions.makeAction(swarmActionId),
+    problem: report,
+    peers: () => openPeers().map(peer => peer.id),
+    disconnect: (peerId, reason) => peers.get(peerId)?.close(reason),
+    limits: config.swarmLimits,
+  })
   const files = createFiles({
+    transferred: swarm.transferred,
     action: actions.makeAction(fileActionId),
     problem: report,
-    isOpen: peerId => isJoined(peerId) && !!peers.get(peerId)?.isOpen,
+    isOpen: peerId => isJoined(peerId) && (!!peers.get(peerId)?.isOpen || !!mesh.peer(peerId)),
     disconnect: (peerId, reason) => peers.get(peerId)?.close(reason),
     limits: config.fileLimits,
+    selfId,
   })
   const media = createMedia({
     stream: (stream, peerId, meta) =>
@@ -284,6 +353,7 @@ const createRoom = <C extends BaseRoomConfig>(
       }
       case FrameType.Chunk:
       case FrameType.Ack:
+      case FrameType.Acks:
       case FrameType.Refuse:
         transfers.receive(peer, frame)
     }
@@ -294,41 +364,60 @@ const createRoom = <C extends BaseRoomConfig>(
     stats.forget(peer.id)
     handshakes.drop(peer, `peer ${peer.id} closed during the handshake: ${reason}`)
     if (!joined.delete(peer)) return
+    // Past a full mesh a member whose link closed may still be one, relayed now (mesh/index.ts).
+    const gone = left || mesh.directClosed(peer.id, reason)
     const error = new P2PError(
-      left ? 'room-left' : 'peer-left',
-      left ? `left room "${roomId}" before the operation finished` : `peer ${peer.id} left room "${roomId}": ${reason}`,
+      left ? 'room-left' : gone ? 'peer-left' : 'no-route',
+      left
+        ? `left room "${roomId}" before the operation finished`
+        : gone
+          ? `peer ${peer.id} left room "${roomId}": ${reason}`
+          : `the direct link to peer ${peer.id} closed (${reason}); it is still a member, reached through the overlay now: send again`,
       peer.id,
     )
-    transfers.dropPeer(peer.id, error)
-    files.dropPeer(peer.id, error)
+    swarm.dropPeer(peer.id, error) // swarm sources are direct links only
+    // Sends and pings under way to a member that is relayed now go on through the overlay.
+    const far = gone ? undefined : mesh.peer(peer.id)
+    if (far) transfers.reroute(peer.id, far, error)
+    else transfers.dropPeer(peer.id, error), files.dropPeer(peer.id, error)
     media.dropPeer(peer.id)
-    presence.dropPeer(peer.id)
-    requests.dropPeer(peer.id, error)
-    for (const [id, ping] of pings) if (ping.peerId === peer.id) pings.delete(id), ping.reject(error)
-    if (!left) callSafely(() => on.peerLeave(peer.id))
+    if (gone) presence.dropPeer(peer.id), requests.dropPeer(peer.id, error)
+    for (const [id, ping] of pings)
+      if (ping.peerId !== peer.id) continue
+      else if (far) far.send(encodePing(FrameType.Ping, id))
+      else pings.delete(id), ping.reject(error)
+    if (gone && !left) callSafely(() => on.peerLeave(peer.id))
   }
 
-  const createPeer = (peerId: PeerId) => {
-    const peer = new Peer(peerId, selfId() < peerId, RTC, rtcConfig, {
-      open: peer => (debug?.('data channel open', peer.id), handshakes.start(peer)),
-      close: onClose,
-      frame: onFrame,
-      control: (peer, message) =>
-        message.t === 'ready' ? handshakes.remoteReady(peer) : joined.has(peer) && media.control(peer, message),
-      track: (peer, event) => joined.has(peer) && media.track(peer, event),
-      problem: (peer, message) => report(new P2PError('malformed', `peer ${peer.id} ${message}; ignored it`, peer.id)),
-      restart: (peer, offer) => signalingApi?.restart(peer.id, offer) ?? false,
-      iceFailed: peer => {
-        stats.failed(peer)
-        joinError(
-          peer.id,
-          `could not connect to peer ${peer.id}: offers and answers were exchanged but no network path was found (ICE failed). ` +
-            'The two networks cannot reach each other directly: add a TURN server with config.turnConfig ' +
-            '(e.g. [{urls: "turn:turn.example.com:3478", username, credential}])',
-          'ice-failed',
-        )
+  const createPeer = (peerId: PeerId, prepared?: PreparedOffer) => {
+    const peer = new Peer(
+      peerId,
+      selfId() < peerId,
+      RTC,
+      rtcConfig,
+      {
+        open: peer => (debug?.('data channel open', peer.id), handshakes.start(peer)),
+        close: onClose,
+        frame: onFrame,
+        control: (peer, message) =>
+          message.t === 'ready' ? handshakes.remoteReady(peer) : joined.has(peer) && media.control(peer, message),
+        track: (peer, event) => joined.has(peer) && media.track(peer, event),
+        problem: (peer, message) =>
+          report(new P2PError('malformed', `peer ${peer.id} ${message}; ignored it`, peer.id)),
+        restart: (peer, offer) => signalingApi?.restart(peer.id, offer) ?? false,
+        iceFailed: peer => {
+          stats.failed(peer)
+          joinError(
+            peer.id,
+            `could not connect to peer ${peer.id}: offers and answers were exchanged but no network path was found (ICE failed). ` +
+              'The two networks cannot reach each other directly: add a TURN server with config.turnConfig ' +
+              '(e.g. [{urls: "turn:turn.example.com:3478", username, credential}])',
+            'ice-failed',
+          )
+        },
       },
-    })
+      prepared,
+    )
     peers.set(peerId, peer)
     const pc = peer.connection
     if (debug) pc.addEventListener('iceconnectionstatechange', () => debug(`ice ${pc.iceConnectionState}`, peerId))
@@ -361,6 +450,7 @@ const createRoom = <C extends BaseRoomConfig>(
     if (!valid)
       throw invalidConfig(`config.identity is not a valid identity: its id ${self.id} is not its public key's`)
     checkedIdentities.add(self)
+    roomTopicText = roomTopic
     if (left) return
     const peerTopic = (peerId: PeerId) => peerTopicOf(appId, roomId, peerId)
     debug?.('strategy connect', undefined, strategy.name)
@@ -371,6 +461,7 @@ const createRoom = <C extends BaseRoomConfig>(
       roomTopic,
       selfTopic,
       peerTopic,
+      identity: self, // mesh-signal: the bootstrap strategy joins its overlay under the room's id
       onError: error =>
         report(error instanceof P2PError ? error : new P2PError('strategy', `${strategy.name}: ${error}`)),
     })
@@ -389,8 +480,10 @@ const createRoom = <C extends BaseRoomConfig>(
       verifyTimeoutMs: settings.handshakeTimeoutMs,
       passive: config.passive === true,
       debug,
+      wants: Number.isFinite(maxConnectionsOf(config.maxConnections)) ? mesh.wantsDial : undefined,
       peer: peerId => peers.get(peerId),
       createPeer,
+      prepareOffer: () => prepareOffer(RTC, rtcConfig, iceGatheringTimeoutMs),
       joinError,
       restartOffer: (peerId, offer) => peers.get(peerId)?.acceptRestart(offer) ?? Promise.resolve(undefined),
       restartAnswer: (peerId, answer) => peers.get(peerId)?.acceptRestartAnswer(answer),
@@ -410,13 +503,34 @@ const createRoom = <C extends BaseRoomConfig>(
     ),
   )
 
-  const leave = async () => {
+  // mesh-signal: room.connect(id), negotiated through signaling's direct transports (the overlay).
+  // It resolves on a direct join only (past a full mesh a relayed member is joined, not connected).
+  const connector = createConnector({
+    roomId,
+    timeoutMs: settings.connectTimeoutMs,
+    ready,
+    isJoined: peerId => {
+      const peer = peers.get(peerId)
+      return !!peer && joined.has(peer)
+    },
+    isLeft: () => left,
+    ask: peerId => signalingApi?.connect(peerId),
+  })
+
+  const leave = async (hiding = false) => {
+    if (left) return
+    // Past a full mesh the signed overlay goodbye goes first (it is async); on pagehide, not waited for.
+    const farewell = mesh.active ? mesh.stop() : undefined
+    if (farewell && !hiding) await Promise.race([farewell, new Promise(resolve => setTimeout(resolve, 200))])
+    else void mesh.stop()
     if (left) return
     left = true
+    connector.left()
     forget()
     taken.release()
     clearInterval(keepaliveTimer)
     files.close()
+    swarm.close()
     transfers.close()
     presence.stop()
     removeEventListener?.('pagehide', onPageHide)
@@ -442,7 +556,7 @@ const createRoom = <C extends BaseRoomConfig>(
   }
 
   // A closing tab says goodbye so others see it leave at once, not after peerTimeoutMs.
-  const onPageHide = () => void leave()
+  const onPageHide = () => void leave(true)
   const {addEventListener, removeEventListener} = globalThis as unknown as Partial<Window>
   addEventListener?.('pagehide', onPageHide)
 
@@ -477,7 +591,7 @@ const createRoom = <C extends BaseRoomConfig>(
     makeAudio: kinds.makeAudio,
     makeVideo: kinds.makeVideo,
     ping: peerId => {
-      const peer = peers.get(peerId)
+      const peer = peers.get(peerId)?.isOpen ? peers.get(peerId) : mesh.peer(peerId)
       if (!peer?.isOpen)
         return Promise.reject(
           new P2PError('unknown-peer', `cannot ping ${peerId}: not connected in room "${roomId}"`, peerId),
@@ -489,8 +603,13 @@ const createRoom = <C extends BaseRoomConfig>(
       })
     },
     getPeerStats: createGetPeerStats(stats, () => peers, roomId),
-    leave,
-    getPeers: () => Object.fromEntries(openPeers().map(peer => [peer.id, peer.connection])),
+    connect: connector.connect,
+    leave: () => leave(),
+    getPeers: () => ({
+      ...Object.fromEntries(mesh.relayedIds().map(id => [id, null as unknown as RTCPeerConnection])),
+      ...Object.fromEntries(openPeers().map(peer => [peer.id, peer.connection])),
+    }),
+    peerInfo: peerId => mesh.info(peerId) ?? (isJoined(peerId) ? {route: 'direct', hops: 1} : undefined),
     addStream: (stream, targets, meta) => media.addStream(mediaTargets(targets), stream, meta),
     removeStream: (stream, targets) => media.removeStream(mediaTargets(targets), stream),
     addTrack: (track, stream, targets, meta) => media.addTrack(mediaTargets(targets), track, stream, meta),
@@ -507,6 +626,14 @@ const createRoom = <C extends BaseRoomConfig>(
     getPresence: peerId => presence.getPresence(peerId, selfId()),
     sendFile: files.sendFile,
     onFile: files.onFile,
+    fetchFile: swarm.fetchFile,
+    seedFile: swarm.seedFile,
+    unseedFile: swarm.unseedFile,
+    heldFiles: swarm.heldFiles,
+    holdersOf: swarm.holdersOf,
+    onServe: swarm.onServe,
+    swarmFiles: swarm.swarmFiles,
+    onSwarmFiles: swarm.onSwarmFiles,
   }
   return self
 }

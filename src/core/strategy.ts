@@ -1,4 +1,6 @@
 import type {P2PError} from './errors.js'
+import type {SignalTransport} from './signaling.js'
+import type {Identity} from './identity.js'
 import type {BaseRoomConfig, PeerId} from './types.js'
 
 /**
@@ -26,6 +28,12 @@ export type Signaling = {
   close: () => void
   /** Optional, for diagnostics: how each relay (broker, tracker) this room uses is doing now. */
   relays?: () => RelayState[]
+  /**
+   * Optional (mesh-signal): a transport that reaches one peer without the pub/sub, e.g. the
+   * `bootstrap` strategy's overlay. Signaling sends offers and answers through it when it
+   * takes them, and checks what it delivers as it checks relay messages (signaling.ts).
+   */
+  direct?: SignalTransport
 }
 
 /** One relay of a room, as `Signaling.relays` reports it. */
@@ -48,6 +56,11 @@ export type StrategyContext = {
    * front; a `P2PError` (e.g. `missing-dependency`) reaches `room.onError` as it is.
    */
   onError: (error: string | P2PError) => void
+  /**
+   * The room's identity (mesh-signal): a strategy that is itself a peer network (`bootstrap`)
+   * joins it under the room's id, so other members can route to that id.
+   */
+  identity?: Identity
 }
 
 export type Strategy<C extends BaseRoomConfig = BaseRoomConfig> = {
@@ -55,6 +68,12 @@ export type Strategy<C extends BaseRoomConfig = BaseRoomConfig> = {
   name: string
   /** Checks strategy-specific config when joinRoom is called; throw `invalidConfig(...)` saying what to fix. */
   validate?: (config: C) => void
+  /**
+   * Optional: called as joinRoom is called, before the room's identity, topics and key are
+   * ready (`connect` comes once they are), to start what is slow and needs none of them:
+   * opening relay sockets. Must not throw; `connect` must work whether it ran or not.
+   */
+  preconnect?: (config: C) => void
   /**
    * Connect for one room. May be called before the network is reachable: queue or drop,
    * never throw. A strategy that cannot run here (no BroadcastChannel, an SDK that is not

@@ -1,6 +1,7 @@
 import type {P2PError, P2PErrorCode} from './errors.js'
 import type {Presence} from './presence.js'
 import type {FileHandler, FileLimits, SendFileOptions} from './files/index.js'
+import type {Swarm, SwarmLimits} from './files/swarm.js'
 
 export type {Presence} from './presence.js'
 import type {Identity} from './identity.js'
@@ -175,6 +176,8 @@ export type BaseRoomConfig = {
   maxMessageSize?: number
   /** Limits on incoming files (room.onFile): size, memory fallback, per-peer concurrency, idle time. */
   fileLimits?: FileLimits
+  /** Swarm download (room.fetchFile): serving caps, upload rate, which files are served. */
+  swarmLimits?: SwarmLimits
   /** First re-announce delay while looking for peers; doubles each time. Default 2000 ms. */
   announceIntervalMs?: number
   /** Ceiling of the re-announce delay: the steady-state rate is one announce per this interval. Default 60000 ms. */
@@ -208,6 +211,23 @@ export type BaseRoomConfig = {
    * the milliseconds since joinRoom; a function receives each step as a `DebugEntry` instead.
    */
   debug?: DebugOption
+  /**
+   * Direct connections each peer keeps at most (README "Big rooms"). Below it the room is a
+   * full mesh; past it the members form an overlay and reach the rest through relaying
+   * members, end-to-end sealed. Default 10; `Infinity` keeps a full mesh at any size.
+   */
+  maxConnections?: number
+}
+
+/** How a member is reached: its own connection (1 hop), or relayed through other members. */
+export type PeerInfo = {
+  route: 'direct' | 'relayed'
+  hops: number
+  /**
+   * The members the last message from this peer passed, it first and this page last, as the
+   * relaying members listed themselves (for display: they could lie). Absent until one arrived.
+   */
+  path?: PeerId[]
 }
 
 /** One message of an app's handshake, as `receive()` resolves it. */
@@ -256,6 +276,12 @@ export type Room = {
   makeVideo: () => MediaChannel
   ping: (peerId: PeerId) => Promise<number>
   /**
+   * A direct connection to member `peerId` on demand, negotiated through the room's overlay
+   * (signed, sealed offer and answer relayed by members), not the public relay. Resolves once
+   * it has joined; rejects `unknown-peer` (no route), `timeout` (connectTimeoutMs), `room-left`.
+   */
+  connect: (peerId: PeerId) => Promise<void>
+  /**
    * Connection diagnostics from `getStats()`: the selected candidate pair (host, srflx, prflx,
    * relay), RTT, bytes and bytes per second each way, media loss, the strategy and its relays'
    * states, and a plain-language `hint`. `getPeerStats()` gives every peer's (with recently
@@ -263,7 +289,10 @@ export type Room = {
    */
   getPeerStats: GetPeerStats
   leave: () => Promise<void>
+  /** Every member: direct ones map to their connection, relayed ones (README "Big rooms") to null. */
   getPeers: () => Record<PeerId, RTCPeerConnection>
+  /** How a member is reached; undefined if `peerId` is not a member. */
+  peerInfo: (peerId: PeerId) => PeerInfo | undefined
   addStream: (stream: MediaStream, targetPeers?: TargetPeers, metadata?: Metadata) => Promise<void>[]
   removeStream: (stream: MediaStream, targetPeers?: TargetPeers) => void
   addTrack: (
@@ -311,6 +340,20 @@ export type Room = {
   ) => Promise<void>
   /** Decides on every incoming file: return false (or throw) to decline; take `file.stream()` or `file.file()`. */
   onFile: (callback: FileHandler | undefined) => void
+  /**
+   * Swarm download (src/core/files/swarm.ts; README "Swarm download"): fetchFile(contentHash,
+   * {sources, sequential, onProgress, onSources, signal}) takes chunks from every member that
+   * serves the file at once, each verified; seedFile(blob) serves a Blob and resolves with its
+   * content hash; files sent or received whole are served too; onServe decides on requests.
+   */
+  fetchFile: Swarm['fetchFile']
+  seedFile: Swarm['seedFile']
+  unseedFile: Swarm['unseedFile']
+  heldFiles: Swarm['heldFiles']
+  holdersOf: Swarm['holdersOf']
+  onServe: Swarm['onServe']
+  swarmFiles: Swarm['swarmFiles']
+  onSwarmFiles: Swarm['onSwarmFiles']
 }
 
 export type JoinRoom<C extends BaseRoomConfig = BaseRoomConfig> = (

@@ -49,6 +49,8 @@ export const attributes = {
   supabaseKey: 'supabase-key',
   rootPath: 'root-path',
   maxMessageSize: 'max-message-size',
+  /** On `<p2p-room>`: direct connections kept at most (config.maxConnections). */
+  maxConnections: 'max-connections',
   /** On `<p2p-room>`: a passive member (config.passive). */
   passive: 'passive',
   joined: 'joined',

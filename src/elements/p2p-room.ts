@@ -45,6 +45,7 @@ const joinKeys: PropertyKey[] = [
   'supabaseKey',
   'rootPath',
   'maxMessageSize',
+  'maxConnections',
   'passive',
   'debug',
   'config',
@@ -86,7 +87,7 @@ export class P2PRoom extends LitElement {
   /** The room id. Required to join; changing it leaves the old room and joins the new one. */
   @property({attribute: 'room', reflect: true}) room?: string
   /**
-   * Signaling network: nostr (default), mqtt, torrent, supabase, firebase, ipfs, local or driver;
+   * Signaling network: nostr (default), mqtt, torrent, supabase, firebase, ipfs, bootstrap, local or driver;
    * several separated by spaces (`"nostr mqtt"`) join through all of them at once.
    */
   @property({attribute: 'strategy', reflect: true}) strategy: string = defaultStrategy
@@ -102,6 +103,12 @@ export class P2PRoom extends LitElement {
   @property({attribute: 'root-path'}) rootPath?: string
   /** Largest incoming message in bytes; bigger ones are refused and reported with p2p-error. Default 128 MiB. */
   @property({attribute: 'max-message-size', type: Number}) maxMessageSize?: number
+  /**
+   * Direct connections each member keeps at most (`config.maxConnections`); past it the room
+   * is an overlay and members reach the rest through relaying members (README "Big rooms").
+   * Default 10.
+   */
+  @property({attribute: 'max-connections', type: Number}) maxConnections?: number
   /** Prints each join and signaling step with console.debug (`config.debug`); changing it rejoins. */
   @property({attribute: 'debug', type: Boolean}) debug = false
   /**
@@ -297,6 +304,7 @@ export class P2PRoom extends LitElement {
       supabaseKey: this.supabaseKey,
       rootPath: this.rootPath,
       maxMessageSize: this.maxMessageSize,
+      maxConnections: this.maxConnections,
       passive: this.passive || undefined,
       debug: this.debug || undefined,
     }

@@ -26,6 +26,7 @@ export const strategies = {
   supabase: () => import('../strategies/supabase.js'),
   firebase: () => import('../strategies/firebase.js'),
   ipfs: () => import('../strategies/ipfs.js'),
+  bootstrap: () => import('../strategies/bootstrap.js'),
   local: () => import('../strategies/local.js'),
   driver: () => import('../strategies/driver.js'),
 } satisfies Record<string, () => Promise<StrategyModule>>
@@ -42,7 +43,6 @@ export const strategyNames = Object.keys(strategies) as StrategyName[]
  * README's "Install" table). The CDN bundles carry these; an npm app installs the ones it uses.
  */
 export const strategyPackages: Partial<Record<StrategyName, readonly string[]>> = {
-  mqtt: ['mqtt'],
   supabase: ['@supabase/supabase-js'],
   firebase: ['firebase'],
   ipfs: [

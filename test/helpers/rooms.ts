@@ -34,6 +34,37 @@ export const joinedPeers = async (
   return joined
 }
 
+/** A modified client (a lying swarm source): every Blob read in its page comes back with its first byte flipped. */
+export const flipBlobReads = (joined: Joined) => {
+  const proto = joined.peer.window.Blob.prototype
+  const read = proto.arrayBuffer
+  proto.arrayBuffer = async function (this: Blob) {
+    const buffer = await read.call(this)
+    new Uint8Array(buffer)[0]! ^= 0xff
+    return buffer
+  }
+}
+
+/**
+ * The data channels `joined`'s page sends on while it pings `targets`, in order: a hostile test
+ * then writes raw frames on them, as a modified client could.
+ */
+export const channelsPingedOn = async (joined: Joined, ...targets: PeerId[]): Promise<RTCDataChannel[]> => {
+  const channels = new Set<RTCDataChannel>()
+  const proto = joined.peer.window.RTCDataChannel.prototype
+  const send = proto.send
+  proto.send = function (this: RTCDataChannel, data: never) {
+    channels.add(this)
+    return send.call(this, data)
+  }
+  try {
+    for (const target of targets) await joined.room.ping(target)
+  } finally {
+    proto.send = send
+  }
+  return [...channels]
+}
+
 /** Leaves each peer's room, then removes its page. */
 export const leaveAndClose = async (peers: Joined[]) => {
   for (const {room, peer} of peers) {

@@ -2,10 +2,10 @@
 // publishes is delivered to every peer, and each peer's reports can be awaited.
 import {fork} from 'node:child_process'
 
-/** `count` processes running `script` (a URL) in room `roomId`. */
-export const startPeers = (script, count, roomId) => {
+/** `count` processes running `script` (a URL) in room `roomId` (more `args` after it). */
+export const startPeers = (script, count, roomId, args = []) => {
   const peers = Array.from({length: count}, () => {
-    const child = fork(script, [roomId], {stdio: 'inherit'})
+    const child = fork(script, [roomId, ...args], {stdio: 'inherit'})
     const reports = []
     let wake = () => {}
     child.on('message', message => {

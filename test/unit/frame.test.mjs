@@ -10,6 +10,9 @@ import {
   decodeMessageHeader,
   encodeAck,
   encodeChunk,
+  encodeAcks,
+  maxBatchedAcks,
+  releaseFrame,
   encodeControl,
   encodeKeepalive,
   encodeMessageHeader,
@@ -67,6 +70,17 @@ describe('decodeFrame: every frame type round-trips', () => {
       {type: FrameType.Refuse, nonce: 8, reason: 'malformed:chunk 3 out of order ✓'},
     ],
     ['refuse, empty reason', encodeRefuse(8, ''), {type: FrameType.Refuse, nonce: 8, reason: ''}],
+    [
+      'chunk whose done-ack may wait',
+      encodeChunk(9, 0, true, [u8(5)], {lazy: true}),
+      {type: FrameType.Chunk, nonce: 9, index: 0, last: true, lazy: true, payload: u8(5)},
+    ],
+    [
+      'chunk whose done-ack may wait, more to come',
+      encodeChunk(9, 1, false, [u8(5)], {lazy: true}),
+      {type: FrameType.Chunk, nonce: 9, index: 1, last: false, lazy: true, payload: u8(5)},
+    ],
+    ['acks', encodeAcks([1, 0xffffffff, 7]), {type: FrameType.Acks, nonces: [1, 0xffffffff, 7]}],
     ['ping', encodePing(FrameType.Ping, 77), {type: FrameType.Ping, id: 77}],
     ['pong', encodePing(FrameType.Pong, 0xffffffff), {type: FrameType.Pong, id: 0xffffffff}],
     ['keepalive', encodeKeepalive(), {type: FrameType.Keepalive}],
@@ -97,8 +111,33 @@ describe('decodeFrame: every frame type round-trips', () => {
     assert.equal(frame.payload.byteOffset, chunkHeaderSize)
   })
 
+  test('pooled chunks reuse a released buffer, never one still held', () => {
+    const first = encodeChunk(1, 0, true, [u8(1, 2)], {pooled: true})
+    const held = encodeChunk(2, 0, true, [u8(3)], {pooled: true})
+    assert.notEqual(first.buffer, held.buffer)
+    releaseFrame(first)
+    const again = encodeChunk(3, 0, true, [u8(4)], {pooled: true})
+    assert.equal(again.buffer, first.buffer)
+    assert.deepEqual([...again], [...encodeChunk(3, 0, true, [u8(4)])])
+    assert.deepEqual([...held], [...encodeChunk(2, 0, true, [u8(3)])])
+    releaseFrame(u8(1, 2, 3)) // not from the pool: ignored
+  })
+
+  test('only last = 1 or 3 mean last, only 2 or 3 mean the ack may wait', () => {
+    for (const [flag, last, lazy] of [
+      [1, true, undefined],
+      [2, false, true],
+      [3, true, true],
+    ]) {
+      const chunk = encodeChunk(1, 0, true, [])
+      chunk[9] = flag
+      assert.equal(decodeFrame(wire(chunk)).last, last)
+      assert.equal(decodeFrame(wire(chunk)).lazy, lazy)
+    }
+  })
+
   test('only last = 1 and done = 1 mean true', () => {
-    for (const flag of [0, 2, 255]) {
+    for (const flag of [0, 4, 255]) {
       const chunk = encodeChunk(1, 0, true, [])
       chunk[9] = flag
       assert.equal(decodeFrame(wire(chunk)).last, false)
@@ -126,7 +165,10 @@ describe('decodeFrame: every malformed frame is a MalformedFrame', () => {
   const cases = [
     ['empty', u8(), /truncated/],
     ['type 0', u8(0), /unknown frame type 0/],
-    ['type 8', u8(8, 0, 0, 0, 0), /unknown frame type 8/],
+    ['type 9', u8(9, 0, 0, 0, 0), /unknown frame type 9/],
+    ['acks without a nonce', u8(8), /acks frame of 1 bytes/],
+    ['acks with a partial nonce', u8(8, 0, 0, 0, 1, 0, 0), /acks frame of 7 bytes/],
+    ['acks over maxBatchedAcks', new Uint8Array(1 + 4 * (maxBatchedAcks + 1)).fill(8, 0, 1), /acks frame of/],
     ['type 255', u8(255), /unknown frame type 255/],
     ['chunk of 1 byte', u8(1), /truncated/],
     ['chunk of 9 bytes', u8(1, 0, 0, 0, 1, 0, 0, 0, 0), /truncated/],

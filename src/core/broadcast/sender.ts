@@ -146,8 +146,12 @@ export class Sender extends TypedEventTarget<SenderEventMap> {
   /** Sends `data` to viewer `id`, or to every viewer; queued (up to queueSize) while no channel is open. */
   send(data: unknown, id?: string): void {
     if (!this.#started) return
-    const open = [...this.#links.values()].filter(link => link.channel?.readyState === 'open')
-    if (!open.length) {
+    const isOpen = (link?: Link) => link?.channel?.readyState === 'open'
+    // A viewer's 'connect' comes before its channel opens: a send to it then waits in the queue
+    // (as it does while no channel is open at all) instead of being dropped on a closed channel.
+    const first = id === undefined ? undefined : (pathTo(this.#tree, id) ?? [id])[0]
+    const waiting = first !== undefined && this.#links.has(first) && !isOpen(this.#links.get(first))
+    if (waiting || ![...this.#links.values()].some(isOpen)) {
       this.#queue.push({data, id})
       const limit = this.options.queueSize ?? defaultQueueSize
       while (this.#queue.length > limit) this.#queue.shift()
