@@ -122,7 +122,9 @@ test('a far member that stops reading holds back its sender, not the members rel
     )
     // Without the end-to-end window a relaying member would queue most of the 48 MiB (base64: 64 MiB).
     assert.ok(Math.max(...growth) < 24 * 2 ** 20, `a relaying member grew by ${Math.max(...growth)} bytes`)
-    if (!result.ok) assert.equal(result.code, 'no-route')
+    // A clear rejection, not a hang: the route went ('no-route') or the frozen member was
+    // declared gone meanwhile ('peer-left'); which one comes first depends on the machine's load.
+    if (!result.ok) assert.ok(['no-route', 'peer-left'].includes(result.code), `rejected ${result.code}`)
   } finally {
     for (const p of peers) p.child.kill('SIGCONT')
     stop(peers)
