@@ -1,6 +1,6 @@
 // Sender and Receiver in Node, written as the `p2p` README uses them: a seed-style in-memory
 // driver (namespace arrays joined with ':'), node-datachannel's RTCPeerConnection, data only.
-import {test} from 'node:test'
+import {afterEach, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {RTCPeerConnection} from 'node-datachannel/polyfill'
 import {Receiver, Sender} from '../../dist/lib/core/broadcast/index.js'
@@ -32,8 +32,21 @@ const until = async (check, what, ms = 15_000) => {
   }
 }
 
+/** Everything a test started, stopped after it whatever happened (a failed test leaves no connection open). */
+const started = []
+afterEach(() => {
+  for (const node of started.splice(0)) node.stop()
+})
+
+const senderOf = (driver, extra) => {
+  const sender = new Sender({driver, ...options, ...extra})
+  started.push(sender)
+  return sender
+}
+
 const receiverOf = (driver, room, credentials) => {
   const receiver = new Receiver({driver, ...options})
+  started.push(receiver)
   const seen = {message: [], sync: [], connect: [], error: [], channel: []}
   for (const name of Object.keys(seen)) receiver.addEventListener(name, event => seen[name].push(event.detail))
   receiver.start({room, credentials})
@@ -42,7 +55,7 @@ const receiverOf = (driver, room, credentials) => {
 
 test('a data broadcast: state at offer, verify, send to one and to all, sync', async () => {
   const driver = new MemoryDriver()
-  const sender = new Sender({driver, ...options, verify: (_id, credentials) => credentials !== 'no'})
+  const sender = senderOf(driver, {verify: (_id, credentials) => credentials !== 'no'})
   sender.start({room: 'node', state: {topic: 'news'}})
   const viewers = [1, 2, 3].map(() => receiverOf(driver, 'node', 'yes'))
   const refused = receiverOf(driver, 'node', 'no')
@@ -59,13 +72,11 @@ test('a data broadcast: state at offer, verify, send to one and to all, sync', a
   assert.deepEqual(new Uint8Array(viewers[0].seen.message[1].message), new Uint8Array([1, 2, 3]))
   for (const v of viewers) assert.deepEqual(v.seen.sync[0].state, {topic: 'news', live: true})
   assert.equal(refused.seen.connect.length, 0)
-  sender.stop()
-  for (const v of [...viewers, refused]) v.receiver.stop()
 })
 
 test('fanout 2, five data viewers: the sender serves two, messages reach all through relays', async () => {
   const driver = new MemoryDriver()
-  const sender = new Sender({driver, ...options, fanout: 2})
+  const sender = senderOf(driver, {fanout: 2})
   sender.start({room: 'tree'})
   const viewers = [1, 2, 3, 4, 5].map(() => receiverOf(driver, 'tree'))
   await until(() => viewers.every(v => v.seen.channel.length === 1), 'channels through the tree')
@@ -81,6 +92,4 @@ test('fanout 2, five data viewers: the sender serves two, messages reach all thr
       v.seen.message.map(m => m.message),
       v === deep ? ['to all', 'to one'] : ['to all'],
     )
-  sender.stop()
-  for (const v of viewers) v.receiver.stop()
 })

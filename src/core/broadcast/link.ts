@@ -12,6 +12,9 @@
  */
 import {type GatheringNeeds, gathered, gatheringNeeds} from '../ice-gathering.js'
 
+/** Bytes a link holds for its app channel before that channel opens. */
+export const pendingLimit = 4 * 1024 * 1024
+
 /** How long to gather ICE candidates before sending an offer or answer without the rest. */
 export const iceGatheringTimeoutMs = 3000
 
@@ -106,6 +109,13 @@ export class Link {
   private readonly timer: ReturnType<typeof setTimeout>
   /** Which candidates an offer or answer waits for (the same rule as rooms, ../ice-gathering.ts). */
   private readonly needs: GatheringNeeds
+  /**
+   * What was sent before a channel opened: the far side may hear `open` first and the app send
+   * at once, so these go out, in order, when ours opens instead of being lost.
+   */
+  private pendingControl: string[] = []
+  private pendingData: (string | ArrayBuffer | ArrayBufferView)[] = []
+  private pendingBytes = 0
 
   constructor(private readonly options: LinkOptions) {
     this.peer = options.peer
@@ -119,6 +129,7 @@ export class Link {
       if (this.isClosed) return
       clearTimeout(this.timer)
       this.isOpen = true
+      for (const text of this.pendingControl.splice(0)) this.write(this.control, text)
       events.open(this)
     })
     this.control.addEventListener('close', () => this.close())
@@ -158,7 +169,12 @@ export class Link {
       if (typeof event.data === 'string' || event.data instanceof ArrayBuffer)
         this.options.events.message(this, event.data)
     })
-    const announce = () => !this.isClosed && this.options.events.channel(this, channel)
+    const announce = () => {
+      if (this.isClosed) return
+      for (const data of this.pendingData.splice(0)) this.write(channel, data)
+      this.pendingBytes = 0
+      this.options.events.channel(this, channel)
+    }
     if (channel.readyState === 'open') announce()
     else channel.addEventListener('open', announce, {once: true})
   }
@@ -206,20 +222,31 @@ export class Link {
     )
   }
 
+  /** Sends one of our messages; before the control channel opens it waits (false once closed). */
   sendControl(message: Record<string, unknown>): boolean {
-    if (this.control.readyState !== 'open') return false
-    try {
-      this.control.send(JSON.stringify(message))
-      return true
-    } catch {
-      return false
-    }
+    if (this.isClosed) return false
+    const text = JSON.stringify(message)
+    if (this.control.readyState === 'connecting') return (this.pendingControl.push(text), true)
+    return this.write(this.control, text)
   }
 
-  /** Sends on the app's channel; false if it is not open. */
+  /**
+   * Sends on the app's channel; before it opens the data waits (up to `pendingLimit` bytes).
+   * False if it was not sent and will not be: closed, or too much waiting.
+   */
   send(data: string | ArrayBuffer | ArrayBufferView): boolean {
+    if (this.isClosed) return false
     const channel = this.channel
-    if (channel?.readyState !== 'open') return false
+    if (channel && channel.readyState !== 'connecting') return this.write(channel, data)
+    const size = typeof data === 'string' ? data.length * 3 : data.byteLength
+    if (this.pendingBytes + size > pendingLimit) return false
+    this.pendingBytes += size
+    this.pendingData.push(data)
+    return true
+  }
+
+  private write(channel: RTCDataChannel, data: string | ArrayBuffer | ArrayBufferView): boolean {
+    if (channel.readyState !== 'open') return false
     try {
       channel.send(data as string)
       return true
@@ -233,6 +260,8 @@ export class Link {
     this.isClosed = true
     this.isOpen = false
     clearTimeout(this.timer)
+    this.pendingControl = []
+    this.pendingData = []
     try {
       this.connection.close()
     } catch {

@@ -222,6 +222,8 @@ export class Sender extends TypedEventTarget<SenderEventMap> {
   }
 
   #step(event: {type: 'join' | 'leave'; id: string}) {
+    // A viewer out of the tree is not fed by us either (a relay reported lost asks again).
+    if (event.type === 'leave' && this.#tree.parent.get(event.id) === ROOT) this.#closeLink(event.id)
     const {state, out} = step(this.#tree, event)
     this.#tree = state
     if (event.type === 'leave') this.#placedAt.delete(event.id)
@@ -229,10 +231,17 @@ export class Sender extends TypedEventTarget<SenderEventMap> {
   }
 
   #closeLink(id: string) {
-    const link = this.#links.get(id)
+    const link = this.#dropLink(id)
     if (!link) return
     link.sendControl({t: 'bye'})
     link.close()
+  }
+
+  /** Takes a viewer's link out of the map (its close is then ours, not the viewer leaving). */
+  #dropLink(id: string): Link | undefined {
+    const link = this.#links.get(id)
+    this.#links.delete(id)
+    return link
   }
 
   async #onMessage(message: BusMessage) {
@@ -292,7 +301,7 @@ export class Sender extends TypedEventTarget<SenderEventMap> {
   }
 
   async #open(viewer: string) {
-    this.#links.get(viewer)?.close()
+    this.#dropLink(viewer)?.close()
     const origin = this.#id
     const session = this.#session
     const link = new Link({
@@ -308,14 +317,17 @@ export class Sender extends TypedEventTarget<SenderEventMap> {
         },
         channel: () => this.#flush(),
         close: (link, error) => {
-          if (this.#links.get(viewer) === link) this.#links.delete(viewer)
+          // Links we close ourselves (replaced, or the viewer moved or left) are out of the map
+          // first: only a link that ended on its own means the viewer went away.
+          const current = this.#links.get(viewer) === link
+          if (current) this.#links.delete(viewer)
           fire<SenderEventMap, 'dispose'>(this, 'dispose', {
             id: viewer,
             peer: link.connection,
             ...(error ? {error: new P2PError('peer-left', error.message, viewer)} : {}),
           })
           // A child of ours that went away leaves the tree; it asks again if it is still there.
-          if (this.#started && session === this.#session && this.#tree.parent.get(viewer) === ROOT)
+          if (current && this.#started && session === this.#session && this.#tree.parent.get(viewer) === ROOT)
             this.#step({type: 'leave', id: viewer})
           if (!this.options.fanout) this.#viewersChanged()
         },
