@@ -203,8 +203,8 @@ describe('rooms past a full mesh', function () {
     const ringStart = performance.now()
     // One send at a time (60 MB sealed and relayed on a 2-core CI machine that runs another
     // test file alongside). A send that rejects 'no-route' (its stream got no credit for 20 s:
-    // a route broken and not healed in time) is sent again once, as the error says to; the
-    // log counts those.
+    // a route broken and not healed in time) or 'peer-left' (below) is sent again once, as the
+    // error says to; the log counts those.
     const sendTimes: string[] = []
     let resent = 0
     for (const [m, o] of ring) {
@@ -217,7 +217,13 @@ describe('rooms past a full mesh', function () {
           ),
         )
       let error = await once()
-      if (error?.code === 'no-route') resent++, (error = await once())
+      // 'peer-left': the sender's overlay took the target for gone (its heartbeats late behind
+      // the bulk on a loaded machine); it comes back with its next heartbeat, so send again once.
+      if (error?.code === 'no-route' || error?.code === 'peer-left') {
+        resent++
+        if (error.code === 'peer-left') await until(() => info(m, o.id) !== undefined, 'the target back', 30_000)
+        error = await once()
+      }
       sendTimes.push(`${((performance.now() - began) / 1000).toFixed(1)}${error ? ` (${error.code})` : ''}`)
       if (error) console.log(`mesh: 5 MB ring send failed; sends so far (s): ${sendTimes.join(', ')}`)
       if (error) throw error
@@ -235,7 +241,7 @@ describe('rooms past a full mesh', function () {
       expect(receiving.get(o.id)!.length).to.be.greaterThan(10)
     }
     console.log(
-      `mesh: 5 MB ring: ${ring.length} x 5 MB relayed in ${(ringMs / 1000).toFixed(1)} s (${((ring.length * 5) / (ringMs / 1000)).toFixed(1)} MB/s; each send s: ${sendTimes.join(', ')}; sent again after no-route: ${resent})`,
+      `mesh: 5 MB ring: ${ring.length} x 5 MB relayed in ${(ringMs / 1000).toFixed(1)} s (${((ring.length * 5) / (ringMs / 1000)).toFixed(1)} MB/s; each send s: ${sendTimes.join(', ')}; sent again after no-route or peer-left: ${resent})`,
     )
     const [m, o] = relayedPairs[0]!
 
