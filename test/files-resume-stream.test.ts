@@ -142,7 +142,10 @@ describe('files: a stream send resumes after its connection drops', () => {
     const roomA2 = await joinAs(a2, json, {...testConfig, ...fastMeet}, roomId)
     expect(roomA2.selfId).to.equal(aId)
     const error = (await incoming!.done.catch(e => e)) as P2PError
-    expect(error.code).to.equal('resume-lost')
+    // Its goodbye is queued behind the megabyte a's channel holds and dies with the page, so b
+    // parks the stream and hears resume-lost once a is back; had the goodbye got through, b
+    // would have failed it at once with peer-left. Either way a clear error, not a hang.
+    expect(error.code).to.be.oneOf(['resume-lost', 'peer-left'])
     expect(error.peerId).to.equal(aId)
     await roomA2.leave()
     await roomB.leave()
@@ -150,7 +153,7 @@ describe('files: a stream send resumes after its connection drops', () => {
     b.close()
   })
 
-  it("the receiver's page reloads mid-stream: the sender rejects with resume-lost once it is back", async function () {
+  it("the receiver's page reloads mid-stream: the sender rejects peer-left (its goodbye) or, if that was lost, resume-lost once it is back", async function () {
     this.timeout(120_000)
     const roomId = uniqueRoom('stream-resume')
     const a = await openPeer()
@@ -175,7 +178,7 @@ describe('files: a stream send resumes after its connection drops', () => {
     const roomB2 = await joinAs(b2, json, {...testConfig, ...fastMeet}, roomId)
     roomB2.onFile(() => true)
     const error = await rejection(sending)
-    expect(error?.code).to.equal('resume-lost')
+    expect(error?.code).to.be.oneOf(['peer-left', 'resume-lost'])
     expect(error?.peerId).to.equal(bId)
     await roomB2.leave()
     await roomA.leave()
@@ -183,9 +186,9 @@ describe('files: a stream send resumes after its connection drops', () => {
     b2.close()
   })
 
-  it('the receiver leaves and joins again with the same identity: its stream errors room-left at leave(), the sender rejects resume-lost once it is back', async function () {
-    // A room that left has dropped its transfers (leave() settles everything pending): the new
-    // room of the same id holds no stream to resume, the same as a reloaded page.
+  it('the receiver leaves mid-stream: its stream errors room-left at leave(), the sender rejects peer-left at once (a goodbye is not waited for), and the same identity joins again cleanly', async function () {
+    // A room that left has dropped its transfers (leave() settles everything pending): the
+    // sender has no one to resume with, so its goodbye fails the send now, not after resumeMs.
     this.timeout(120_000)
     const roomId = uniqueRoom('stream-resume')
     const a = await openPeer()
@@ -205,15 +208,17 @@ describe('files: a stream send resumes after its connection drops', () => {
     const sending = roomA.sendFile(makeSource(a, 64).stream, bId)
     sending.catch(() => {})
     await until(() => taken && taken.state.read >= 2 * MiB, 'some of the stream to arrive')
+    const left = performance.now()
     await roomB.leave()
     expect(((await incoming!.done.catch(e => e)) as P2PError).code).to.equal('room-left')
-    await until(() => !roomA.getPeers()[bId], 'a to see b go')
+    const error = await rejection(sending)
+    console.log(`stream-resume: the sender's send rejected ${(performance.now() - left).toFixed(0)} ms after the receiver's leave()`)
+    expect(error?.code).to.equal('peer-left')
+    expect(error?.peerId).to.equal(bId)
+    expect(roomA.getPeers()[bId]).to.equal(undefined)
     const roomB2 = await joinAs(b, json, {...testConfig, ...fastMeet}, roomId)
     expect(roomB2.selfId).to.equal(bId)
-    roomB2.onFile(() => true)
-    const error = await rejection(sending)
-    expect(error?.code).to.equal('resume-lost')
-    expect(error?.peerId).to.equal(bId)
+    await until(() => roomA.getPeers()[bId] && roomB2.getPeers()[roomA.selfId], 'the same identity to meet a again')
     await roomB2.leave()
     await roomA.leave()
     a.close()

@@ -61,6 +61,8 @@ export class Peer {
   /** Set by the room once the channel opened: only such peers are announced as leaving. */
   everOpened = false
   isClosed = false
+  /** The far side said goodbye (it left the room): nothing it had under way will come back. */
+  saidGoodbye = false
   lastHeard = Date.now()
   lastSent = Date.now()
   /** Payload bytes per chunk frame for this connection. */
@@ -309,6 +311,7 @@ export class Peer {
     }
     const message = frame.message
     if (message.t === 'leave') {
+      this.saidGoodbye = true
       this.close('it left the room')
       return
     }

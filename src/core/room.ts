@@ -298,7 +298,7 @@ const createRoom = <C extends BaseRoomConfig>(
       actions.deliver(peerId, actionId, value, meta)
     },
     // mesh-signal: a member in the overlay is dialed through it (no relay); else the relay's way.
-    dial: peerId => meshSignal.dial(peerId) || (signalingApi?.dial(peerId) ?? false),
+    dial: (peerId, relay) => (!relay && meshSignal.dial(peerId)) || (signalingApi?.dial(peerId) ?? false),
     signal: (from, data) => meshSignal.receive(from, data),
     awake: node => signalingApi && meshSignal.attach(node, signalingApi),
     problem: report,
@@ -379,7 +379,7 @@ const createRoom = <C extends BaseRoomConfig>(
     // Sends and pings under way to a member that is relayed now go on through the overlay.
     const far = gone ? undefined : mesh.peer(peer.id)
     if (far) transfers.reroute(peer.id, far, error)
-    else transfers.dropPeer(peer.id, error), files.dropPeer(peer.id, error)
+    else transfers.dropPeer(peer.id, error), files.dropPeer(peer.id, error, peer.saidGoodbye)
     media.dropPeer(peer.id)
     if (gone) presence.dropPeer(peer.id), requests.dropPeer(peer.id, error)
     for (const [id, ping] of pings)

@@ -1122,11 +1122,15 @@ export const createFiles = ({
     },
     /** A peer joined (again): stream transfers parked when its link dropped go on (stream-resume.ts). */
     peerJoined: (peerId: PeerId) => streams.peerJoined(peerId),
-    dropPeer(peerId: PeerId, error: P2PError) {
+    /**
+     * A peer's link closed. Streams park for its return, unless it said goodbye: a page that left
+     * the room holds none of its transfers any more (leave() settled them), so they fail now.
+     */
+    dropPeer(peerId: PeerId, error: P2PError, goodbye = false) {
       junk.delete(peerId)
       for (const transfer of [...incoming.values()]) {
         if (transfer.peerId !== peerId) continue
-        if (streams.parkIn(transfer, error)) continue // a stream's: kept in memory for the peer's return
+        if (!goodbye && streams.parkIn(transfer, error)) continue // a stream's: kept in memory for the peer's return
         const {sink} = transfer
         if (transfer.state === 'running' && sink?.commit && transfer.resume) {
           // Keep what was verified, to resume when this peer offers the same file again.
@@ -1144,7 +1148,7 @@ export const createFiles = ({
         failIncoming(transfer, error)
       }
       for (const transfer of [...outgoing.values()])
-        if (transfer.peerId === peerId && !streams.parkOut(transfer, error)) transfer.finish(error)
+        if (transfer.peerId === peerId && (goodbye || !streams.parkOut(transfer, error))) transfer.finish(error)
     },
     close() {
       clearInterval(idleTimer)

@@ -20,7 +20,9 @@
  * A receiver's 'resume' for a stream the sender no longer has (its page reloaded: the source is
  * gone) is answered {t:'fail', id, code:'resume-lost'}, so the receiver's stream errors with that
  * code instead of waiting. A peer that does not come back within `resumeMs` fails the transfer on
- * the side still waiting with the error the drop carried ('peer-left').
+ * the side still waiting with the error the drop carried ('peer-left'). A peer that said goodbye
+ * (it left the room, or its page closed) is not waited for: its side of every transfer is gone,
+ * so the transfers fail with 'peer-left' at once.
  *
  * Everything here comes from the peer: a resume point outside what was sent, a resume for a
  * transfer that is not parked, or more answers than a bound are treated as junk (index.ts's

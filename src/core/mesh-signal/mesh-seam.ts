@@ -10,7 +10,7 @@ import {createOverlaySignal, type OverlaySignal} from './overlay-signal.js'
  *
  *   room.ts        const meshSignal = createMeshSignal()
  *                  createMesh({...,
- *                    dial: id => meshSignal.dial(id) || (signalingApi?.dial(id) ?? false),
+ *                    dial: (id, relay) => (!relay && meshSignal.dial(id)) || (signalingApi?.dial(id) ?? false),
  *                    signal: (from, data) => meshSignal.receive(from, data),
  *                    awake: node => signalingApi && meshSignal.attach(node, signalingApi)})
  *   mesh/index.ts  two optional hooks, `signal` (first line of the node's `message`:

@@ -80,9 +80,10 @@ export type MeshHooks = {
    * THE SEAM for opening a direct connection the overlay chose. Today: through the public
    * relay (signaling.ts `dial`, an offer to a member whose announce we heard); false when
    * that cannot be done, and the member is then asked through the overlay to offer to us.
-   * mesh-signal replaces this with offers and answers sealed and routed through the overlay.
+   * mesh-signal replaces this with offers and answers sealed and routed through the overlay;
+   * `relay` asks for the public relay even so (the overlay may be split: see dialOnce).
    */
-  dial: (id: PeerId) => boolean
+  dial: (id: PeerId, relay?: boolean) => boolean
   /** mesh-signal: sealed payloads that are signaling go here first (true: handled). */
   signal?: (from: PeerId, data: Uint8Array) => boolean
   /** mesh-signal: the overlay node exists (signaling gets it as a direct transport). */
@@ -106,6 +107,7 @@ export const createMesh = (hooks: MeshHooks) => {
   const departed = new Map<PeerId, number>()
   const queued = new Map<PeerId, number>()
   const lastDial = new Map<PeerId, number>()
+  const dialTries = new Map<PeerId, number>()
   const early: [PeerId, OverlayMessage][] = []
   const counters = {dropped: 0, hopDrops: 0, relayedFrames: 0, failed: 0}
   const encoder = new TextEncoder()
@@ -248,9 +250,18 @@ export const createMesh = (hooks: MeshHooks) => {
   const dialOnce = (id: PeerId, ask: boolean) => {
     const now = Date.now()
     if (stopped || directPeer(id) || now - (lastDial.get(id) ?? 0) < dialEveryMs) return
+    // Every other try to the same member goes through the public relay: signaling routed through
+    // the overlay cannot cross a split (a relaying member left and the overlay fell in two), and
+    // the link it would make is what heals the split.
+    const tries = (dialTries.get(id) ?? 0) + 1
     lastDial.set(id, now)
-    if (lastDial.size > 1024) lastDial.delete(lastDial.keys().next().value!)
-    const dialed = hooks.dial(id)
+    dialTries.set(id, tries)
+    if (lastDial.size > 1024) {
+      const oldest = lastDial.keys().next().value!
+      lastDial.delete(oldest)
+      dialTries.delete(oldest)
+    }
+    const dialed = hooks.dial(id, tries % 2 === 0)
     hooks.debug?.(dialed ? 'mesh dial' : ask ? 'mesh dial asked' : 'mesh dial not possible', id)
     if (!dialed && ask) void node?.sendTo(id, new Uint8Array([DialTag]))
   }

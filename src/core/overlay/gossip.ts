@@ -82,6 +82,12 @@ export class Membership<D = unknown> {
     if (entry?.alive) entry.heard = this.now()
   }
 
+  /** Live members not heard from for `ms` (not gone yet): on the far side of a split, perhaps. */
+  silent(ms: number): string[] {
+    const limit = this.now() - ms
+    return [...this.entries.values()].filter(entry => entry.alive && entry.heard < limit).map(entry => entry.id)
+  }
+
   /** Members silent for longer than expiryMs: removed and returned (each a 'leave'). */
   expire(): string[] {
     const limit = this.now() - this.expiryMs

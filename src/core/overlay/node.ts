@@ -155,6 +155,7 @@ export const createOverlayNode = async (options: OverlayOptions) => {
   let early = 0
   /** A new link is not pruned for this long: the newcomer learns the room and dials its own choice. */
   const graceMs = options.graceMs ?? 5_000
+  const silentMs = (options.heartbeatMs ?? 10_000) * 2.5
   let seq = options.firstSeq ?? 0
   let stopped = false
   /** Said goodbye: route frames are no longer taken in charge (not acked), so senders reroute. */
@@ -491,6 +492,10 @@ export const createOverlayNode = async (options: OverlayOptions) => {
   const tick = () => {
     for (const contact of table.contacts()) membership.heard(contact.id)
     for (const id of membership.expire()) forget(id)
+    // Members silent for 2.5 heartbeats may be cut off from us (a relaying member left and the
+    // overlay fell in two): dial a couple, past the cap if need be (rebalance prunes later),
+    // so a split heals before they expire. The wiring throttles dials per member.
+    for (const id of membership.silent(silentMs).slice(0, 2)) if (!table.has(id)) options.connect?.(id)
     const batch = membership.tick()
     if (batch.length)
       for (const contact of table.contacts())
