@@ -15,6 +15,7 @@
  */
 import {createJoinRoom, selfId, type PeerId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
+import {maxEnvelopeLength} from '../core/signaling.js'
 import {defineRelayStrategy} from './shared/builder.js'
 import {
   createRelayManager,
@@ -23,6 +24,9 @@ import {
   webSocketTransport,
   type RelayConfig,
 } from './shared/relay-manager.js'
+
+/** A tracker message longer than this is skipped unparsed (see onMessage). */
+const maxMessageChars = 2 * maxEnvelopeLength + 8192
 
 export type TorrentRoomConfig = RelayConfig
 
@@ -128,7 +132,9 @@ export const strategy = defineRelayStrategy<TorrentRoomConfig>({
     }
 
     const onMessage = (url: string) => (data: unknown) => {
-      if (typeof data !== 'string' || room.closed) return
+      // Longer than any envelope the core would take (escaped inside JSON, plus the tracker's own
+      // fields): not parsed, so a flood of huge junk costs no JSON.parse and builds no objects.
+      if (typeof data !== 'string' || room.closed || data.length > maxMessageChars) return
       let message: TrackerMessage
       try {
         message = JSON.parse(data)
