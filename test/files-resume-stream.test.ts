@@ -212,7 +212,9 @@ describe('files: a stream send resumes after its connection drops', () => {
     await roomB.leave()
     expect(((await incoming!.done.catch(e => e)) as P2PError).code).to.equal('room-left')
     const error = await rejection(sending)
-    console.log(`stream-resume: the sender's send rejected ${(performance.now() - left).toFixed(0)} ms after the receiver's leave()`)
+    console.log(
+      `stream-resume: the sender's send rejected ${(performance.now() - left).toFixed(0)} ms after the receiver's leave()`,
+    )
     expect(error?.code).to.equal('peer-left')
     expect(error?.peerId).to.equal(bId)
     expect(roomA.getPeers()[bId]).to.equal(undefined)

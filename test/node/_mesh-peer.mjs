@@ -37,8 +37,16 @@ process.on('message', async message => {
     report({kind: 'state', peers: Object.fromEntries(ids.map(id => [id, room.peerInfo(id)]))})
   }
   if (message.type === 'note') {
-    const results = await Promise.allSettled(message.to.map(id => note(`${selfId}>${id}`, id)))
-    report({kind: 'noted', failed: results.filter(r => r.status === 'rejected').map(r => r.reason?.code)})
+    // A 'no-route' rejection (a route broke while links were still being pruned) says to send
+    // again: each such note is sent again once, and the report counts those.
+    let resent = 0
+    const once = id => note(`${selfId}>${id}`, id)
+    const results = await Promise.allSettled(
+      message.to.map(id =>
+        once(id).catch(error => (error?.code === 'no-route' ? (resent++, once(id)) : Promise.reject(error))),
+      ),
+    )
+    report({kind: 'noted', resent, failed: results.filter(r => r.status === 'rejected').map(r => r.reason?.code)})
   }
   if (message.type === 'all') await all('to everyone')
   if (message.type === 'ping') {

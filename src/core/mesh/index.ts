@@ -247,7 +247,7 @@ export const createMesh = (hooks: MeshHooks) => {
   }
 
   /** Opens a link the overlay chose: the seam first, else ask the member (through the overlay) to offer. */
-  const dialOnce = (id: PeerId, ask: boolean) => {
+  const dialOnce = (id: PeerId, ask: boolean, split = false) => {
     const now = Date.now()
     if (stopped || directPeer(id) || now - (lastDial.get(id) ?? 0) < dialEveryMs) return
     // Every other try to the same member goes through the public relay: signaling routed through
@@ -261,7 +261,7 @@ export const createMesh = (hooks: MeshHooks) => {
       lastDial.delete(oldest)
       dialTries.delete(oldest)
     }
-    const dialed = hooks.dial(id, tries % 2 === 0)
+    const dialed = hooks.dial(id, split || tries % 2 === 0)
     hooks.debug?.(dialed ? 'mesh dial' : ask ? 'mesh dial asked' : 'mesh dial not possible', id)
     if (!dialed && ask) void node?.sendTo(id, new Uint8Array([DialTag]))
   }
@@ -277,7 +277,7 @@ export const createMesh = (hooks: MeshHooks) => {
         expiryMs,
         firstSeq: Date.now(),
         send: sendOverlay,
-        connect: id => dialOnce(id, true),
+        connect: (id, split) => dialOnce(id, true, split),
         disconnect: id => {
           const peer = directPeer(id)
           if (!peer) return

@@ -36,8 +36,11 @@ export type OverlayOptions = {
   /** Direct links to keep at most; below it, a full mesh. */
   maxConnections?: number
   send: (neighbour: string, message: OverlayMessage) => void
-  /** Asked to open a direct link to a member (neighbour choice). */
-  connect?: (id: string) => void
+  /**
+   * Asked to open a direct link to a member (neighbour choice); `split`: the member went silent
+   * and may be past a split of the overlay (signal through the public relay).
+   */
+  connect?: (id: string, split?: boolean) => void
   /** Asked to close a link neither side needs any more. */
   disconnect?: (id: string) => void
   /**
@@ -137,6 +140,9 @@ export const createOverlayNode = async (options: OverlayOptions) => {
   const full = new Map<string, number>()
   /** Links kept whatever the neighbour choice says (the app asked for them). */
   const pinned = new Set<string>()
+  /** Silent members we dial to heal a possible split, and the links that came of it (kept, like pinned ones). */
+  const reaching = new Set<string>()
+  const bridges = new Set<string>()
   /** The want flags last sent on each link. */
   const told = new Map<string, string>()
   const linkedAt = new Map<string, number>()
@@ -261,6 +267,7 @@ export const createOverlayNode = async (options: OverlayOptions) => {
         ? new Set(members.flatMap(m => (full.has(m.id) && !table.has(m.id) ? [] : [m.id])))
         : chooseNeighbours(self, members, ownCap, {connected: mutual, full: new Set(full.keys()), random})
     for (const id of pinned) want.add(id)
+    for (const id of bridges) want.add(id)
     // A peer with few links needs all of them: it says so, so no neighbour isolates it.
     const last = table.size <= 2
     for (const contact of table.contacts()) {
@@ -495,7 +502,9 @@ export const createOverlayNode = async (options: OverlayOptions) => {
     // Members silent for 2.5 heartbeats may be cut off from us (a relaying member left and the
     // overlay fell in two): dial a couple, past the cap if need be (rebalance prunes later),
     // so a split heals before they expire. The wiring throttles dials per member.
-    for (const id of membership.silent(silentMs).slice(0, 2)) if (!table.has(id)) options.connect?.(id)
+    reaching.clear()
+    for (const id of membership.silent(silentMs).slice(0, 2))
+      if (!table.has(id)) reaching.add(id), options.connect?.(id, true)
     const batch = membership.tick()
     if (batch.length)
       for (const contact of table.contacts())
@@ -528,6 +537,7 @@ export const createOverlayNode = async (options: OverlayOptions) => {
     linkUp: async (id: string) => {
       if (stopped || id === identity.id) return
       table.add({id, key: await overlayKey(id)})
+      if (reaching.delete(id)) bridges.add(id)
       linkedAt.set(id, Date.now())
       full.delete(id)
       hops.delete(id)
@@ -542,6 +552,7 @@ export const createOverlayNode = async (options: OverlayOptions) => {
     /** A direct link closed: frames it had not acked go over other next hops. */
     linkDown: (id: string) => {
       table.remove(id)
+      bridges.delete(id)
       theyWant.delete(id)
       needy.delete(id)
       told.delete(id)
@@ -608,7 +619,7 @@ export const createOverlayNode = async (options: OverlayOptions) => {
         : membership.has(id)
           ? {route: 'relayed', hops: hops.get(id) ?? 2}
           : undefined,
-    wants: (id: string) => chosen.has(id),
+    wants: (id: string) => chosen.has(id) || reaching.has(id) || bridges.has(id),
     /** Keeps a direct link to `id` (dialing it), whatever the neighbour choice (room.connect). */
     pin: (id: string) => {
       pinned.add(id)
