@@ -67,6 +67,31 @@ const pcOf = (from: Joined, to: Joined) => from.room.getPeers()[to.id] as RTCPee
 const meet = (a: Joined, b: Joined, what: string) =>
   until(() => a.room.getPeers()[b.id] && b.room.getPeers()[a.id], what)
 
+/**
+ * Page a sends a 64 MiB stream to page b, whose identity is stored (so a new page or room can
+ * be b again, same id); resolves once b has read 2 MiB of it.
+ */
+const streamToIdentifiedReceiver = async () => {
+  const roomId = uniqueRoom('stream-resume')
+  const a = await openPeer()
+  const roomA: Room = a.lib.joinRoom({...testConfig, ...fastMeet}, roomId)
+  const b = await openPeer()
+  const json = await storedIdentity(b)
+  const roomB = await joinAs(b, json, {...testConfig, ...fastMeet}, roomId)
+  const got: {taken?: ReturnType<typeof reader>; incoming?: IncomingFile} = {}
+  roomB.onFile(file => {
+    got.incoming = file
+    got.taken = reader(file.stream())
+    return true
+  })
+  const bId = roomB.selfId
+  await until(() => roomA.getPeers()[bId], 'a and b to meet')
+  const sending = roomA.sendFile(makeSource(a, 64).stream, bId)
+  sending.catch(() => {})
+  await until(() => got.taken && got.taken.state.read >= 2 * MiB, 'some of the stream to arrive')
+  return {roomId, a, roomA, b, json, roomB, bId, sending, got}
+}
+
 describe('files: a stream send resumes after its connection drops', () => {
   it('the link is closed twice mid-stream (each side once): the stream goes on from the last verified chunk, every byte once, in order, SHA-256 equal; the sender holds at most its window', async function () {
     this.timeout(180_000)
@@ -155,23 +180,7 @@ describe('files: a stream send resumes after its connection drops', () => {
 
   it("the receiver's page reloads mid-stream: the sender rejects peer-left (its goodbye) or, if that was lost, resume-lost once it is back", async function () {
     this.timeout(120_000)
-    const roomId = uniqueRoom('stream-resume')
-    const a = await openPeer()
-    const roomA: Room = a.lib.joinRoom({...testConfig, ...fastMeet}, roomId)
-    const b = await openPeer()
-    const json = await storedIdentity(b)
-    const roomB = await joinAs(b, json, {...testConfig, ...fastMeet}, roomId)
-    let taken: ReturnType<typeof reader> | undefined
-    roomB.onFile(file => {
-      taken = reader(file.stream())
-      return true
-    })
-    const bId = roomB.selfId
-    await until(() => roomA.getPeers()[bId], 'a and b to meet')
-    const source = makeSource(a, 64)
-    const sending = roomA.sendFile(source.stream, bId)
-    sending.catch(() => {})
-    await until(() => taken && taken.state.read >= 2 * MiB, 'some of the stream to arrive')
+    const {roomId, a, roomA, b, json, bId, sending} = await streamToIdentifiedReceiver()
     b.close()
     await until(() => !roomA.getPeers()[bId], 'a to see b go')
     const b2 = await openPeer()
@@ -190,27 +199,10 @@ describe('files: a stream send resumes after its connection drops', () => {
     // A room that left has dropped its transfers (leave() settles everything pending): the
     // sender has no one to resume with, so its goodbye fails the send now, not after resumeMs.
     this.timeout(120_000)
-    const roomId = uniqueRoom('stream-resume')
-    const a = await openPeer()
-    const roomA: Room = a.lib.joinRoom({...testConfig, ...fastMeet}, roomId)
-    const b = await openPeer()
-    const json = await storedIdentity(b)
-    const roomB = await joinAs(b, json, {...testConfig, ...fastMeet}, roomId)
-    let taken: ReturnType<typeof reader> | undefined
-    let incoming: IncomingFile | undefined
-    roomB.onFile(file => {
-      incoming = file
-      taken = reader(file.stream())
-      return true
-    })
-    const bId = roomB.selfId
-    await until(() => roomA.getPeers()[bId], 'a and b to meet')
-    const sending = roomA.sendFile(makeSource(a, 64).stream, bId)
-    sending.catch(() => {})
-    await until(() => taken && taken.state.read >= 2 * MiB, 'some of the stream to arrive')
+    const {roomId, a, roomA, b, json, roomB, bId, sending, got} = await streamToIdentifiedReceiver()
     const left = performance.now()
     await roomB.leave()
-    expect(((await incoming!.done.catch(e => e)) as P2PError).code).to.equal('room-left')
+    expect(((await got.incoming!.done.catch(e => e)) as P2PError).code).to.equal('room-left')
     const error = await rejection(sending)
     console.log(
       `stream-resume: the sender's send rejected ${(performance.now() - left).toFixed(0)} ms after the receiver's leave()`,
