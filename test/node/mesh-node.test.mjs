@@ -78,7 +78,7 @@ test(`${count} Node members capped at ${cap} connections: everyone joins, notes,
     const after = (await ask(peers[0], {type: 'state'}, 'state')).peers[far]
     console.log(
       `mesh-node: ${count} members, cap ${cap}: direct links per member ${direct.join(',')} (mean ${(direct.reduce((a, b) => a + b) / count).toFixed(1)}); ` +
-        `hops (gossip view) max ${Math.max(...hops)}; notes ${count * (count - 1)}/${count * (count - 1)} (sent again after no-route ${noted.reduce((sum, n) => sum + n.resent, 0)}), broadcast ${count - 1}/${count - 1} once; ` +
+        `hops (gossip view) max ${Math.max(...hops)}; notes ${count * (count - 1)}/${count * (count - 1)} (sent again after no-route or peer-left ${noted.reduce((sum, n) => sum + n.resent, 0)}), broadcast ${count - 1}/${count - 1} once; ` +
         `ping direct ${directMs.toFixed(2)} ms, relayed ${after.hops} hops ${relayedMs.toFixed(2)} ms, ratio ${(relayedMs / directMs).toFixed(1)} (load ${load()})`,
     )
     assert.ok(farInfo.hops >= 2)
