@@ -53,6 +53,9 @@ const pathUp = (state: RTCIceConnectionState) => state === 'connected' || state 
  * the peer with the smaller id is polite and yields on glare. Relays are then no longer
  * needed; peers stay connected if every relay goes down.
  */
+/** Close reason of a peer whose far side said goodbye: it left the room, nothing it had under way comes back. */
+export const goodbyeReason = 'it left the room'
+
 export class Peer {
   readonly connection: RTCPeerConnection
   readonly channel: RTCDataChannel
@@ -61,8 +64,6 @@ export class Peer {
   /** Set by the room once the channel opened: only such peers are announced as leaving. */
   everOpened = false
   isClosed = false
-  /** The far side said goodbye (it left the room): nothing it had under way will come back. */
-  saidGoodbye = false
   lastHeard = Date.now()
   lastSent = Date.now()
   /** Payload bytes per chunk frame for this connection. */
@@ -311,8 +312,7 @@ export class Peer {
     }
     const message = frame.message
     if (message.t === 'leave') {
-      this.saidGoodbye = true
-      this.close('it left the room')
+      this.close(goodbyeReason)
       return
     }
     if (message.t === 'sdp' || message.t === 'ice') {

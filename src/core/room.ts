@@ -9,7 +9,7 @@ import {createHandshakes, handshakeActionId} from './handshake.js'
 import {isIdentity, matches, type Identity} from './identity.js'
 import {takeIdentity} from './ids.js'
 import {createMedia} from './media.js'
-import {Peer} from './peer.js'
+import {goodbyeReason, Peer} from './peer.js'
 import {iceGatheringTimeoutMs, maxCredentialsLength, startSignaling} from './signaling.js'
 import {prepareOffer, type PreparedOffer} from './offer-ahead.js'
 import {createConnector} from './mesh-signal/connect.js'
@@ -379,7 +379,7 @@ const createRoom = <C extends BaseRoomConfig>(
     // Sends and pings under way to a member that is relayed now go on through the overlay.
     const far = gone ? undefined : mesh.peer(peer.id)
     if (far) transfers.reroute(peer.id, far, error)
-    else transfers.dropPeer(peer.id, error), files.dropPeer(peer.id, error, peer.saidGoodbye)
+    else transfers.dropPeer(peer.id, error), files.dropPeer(peer.id, error, reason === goodbyeReason)
     media.dropPeer(peer.id)
     if (gone) presence.dropPeer(peer.id), requests.dropPeer(peer.id, error)
     for (const [id, ping] of pings)

@@ -4,7 +4,7 @@ import {MalformedFrame, decodeFrame, decodeMessageHeader, encodeMessageHeader, t
 import type {Identity} from '../identity.js'
 import {overlayKey} from '../overlay/keys.js'
 import {createOverlayNode, type OverlayMessage, type OverlayNode} from '../overlay/node.js'
-import type {Peer} from '../peer.js'
+import {goodbyeReason, type Peer} from '../peer.js'
 import type {Metadata, PeerId} from '../types.js'
 import {isBootstrapFor} from './choose.js'
 import {RelayedPeer} from './relayed-peer.js'
@@ -56,8 +56,6 @@ const heartbeatMs = 5_000
 const expiryMs = 24_000
 /** Offers from members that chose us are answered while we hold fewer than max + this. */
 const answerSlack = 2
-/** Close reason of a peer that sent its goodbye (peer.ts). */
-const goodbye = 'it left the room'
 
 export type MeshHooks = {
   identity: () => Identity
@@ -339,7 +337,7 @@ export const createMesh = (hooks: MeshHooks) => {
       // Frames still waiting for this link are the node's to resend (they were never acked).
       waiting.delete(id), handed.delete(id), queued.delete(id)
       node?.linkDown(id)
-      if (reason === goodbye) {
+      if (reason === goodbyeReason) {
         departed.set(id, Date.now())
         return memberLeft(id, reason)
       }
