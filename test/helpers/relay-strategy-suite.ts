@@ -6,6 +6,7 @@
  */
 import {expect} from '@open-wc/testing'
 import {roomTopicOf, topicOf} from '../../src/core/index.js'
+import {maxEnvelopeLength} from '../../src/core/signaling.js'
 import {reconnectMinMs} from '../../src/strategies/shared/backoff.js'
 import {openPeers, testConfig, uniqueRoom, until, type TestPeer} from './peers.js'
 import {privateServer, servers} from './servers.js'
@@ -208,15 +209,25 @@ export const relayStrategySuite = ({entry, server, downUrl}: RelayStrategyUnderT
       const junkUrl = (await servers()).junk! + new URL(downUrl).pathname.replace(/^\/$/, '')
       const pages = await openPeers(2, entry)
       const thrown: unknown[] = []
+      // The longest text each page parsed: the junk relay's 1 MiB message must be skipped unread.
+      let longestParsed = 0
       for (const {window} of pages) {
         window.addEventListener('error', event => thrown.push(event.error ?? event.message))
         window.addEventListener('unhandledrejection', event => thrown.push(event.reason))
+        const parse = window.JSON.parse
+        window.JSON.parse = (text: string, ...rest: never[]) => {
+          longestParsed = Math.max(longestParsed, String(text).length)
+          return parse(text, ...rest)
+        }
       }
       const roomId = uniqueRoom(name)
       const peers = pages.map(page => joinOne(page, roomId, {relayUrls: [junkUrl, relayUrl]}))
       await connected(peers, 'two peers to connect despite the junk relay')
       await exchange(peers, 'despite-junk')
       expect(thrown, 'no uncaught errors in the peer pages').to.deep.equal([])
+      expect(longestParsed, 'the 1 MiB junk message was skipped before JSON.parse').to.be.below(
+        2 * maxEnvelopeLength + 8192,
+      )
       for (const peer of peers) {
         expect(Object.keys(peer.room.getPeers()), 'still connected').to.have.length(1)
         // Only what the junk relay says about itself (it refuses events) may reach onError.

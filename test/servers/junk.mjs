@@ -1,7 +1,8 @@
 // A hostile "relay" for tests: a WebSocket server on 127.0.0.1 (any path) that answers
 // everything with garbage shaped like Nostr, WebTorrent-tracker and MQTT traffic:
 // non-JSON, wrong shapes, events with bad signatures, events for other topics, replayed
-// old events, payloads the core cannot decrypt, offers for other swarms, random bytes.
+// old events, payloads the core cannot decrypt, offers for other swarms, random bytes, and
+// a 1 MiB message (a strategy must skip it before JSON.parse).
 // A strategy given this relay next to a real one must ignore all of it and keep working.
 import {createServer} from 'node:http'
 import {randomBytes} from 'node:crypto'
@@ -13,6 +14,9 @@ const key = generateSecretKey()
 const now = () => Math.floor(Date.now() / 1000)
 const fakePeer = 'JunkPeerJunkPeerJunk' // 20 characters, like a real peer id
 const undecryptable = JSON.stringify({t: 'offer', peer: fakePeer, sealed: 'AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAA'})
+// Longer than any message a strategy takes (2 x 64 KiB envelope + 8 KiB): skipped unparsed.
+export const oversizedChars = 1024 * 1024
+const oversized = 'x'.repeat(oversizedChars)
 const coreShaped = [
   'not json at all',
   '{"t":"announce"}',
@@ -37,6 +41,7 @@ const nostrReplies = (subscriptionId, filter) => {
     ['EVENT', subscriptionId, sign({created_at: now() - 86_400}, JSON.stringify({t: 'announce', peer: fakePeer}))],
     ['EVENT', subscriptionId, sign({kind: kind + 1}, coreShaped[4])],
     ...coreShaped.map(content => ['EVENT', subscriptionId, sign({}, content)]),
+    ['EVENT', subscriptionId, {...valid, content: oversized}],
     ['EVENT', 'someone-else', valid],
     ['EOSE', subscriptionId],
     ['CLOSED', 'someone-else', 'whatever'],
@@ -63,6 +68,13 @@ const trackerReplies = announce => {
     {action: 'announce', info_hash, offer: {sdp: 'no peer id'}},
     {action: 'announce', info_hash, answer: {sdp: 'short peer id'}, peer_id: 'short'},
     {action: 'announce', info_hash: 'another swarm', offer: {sdp: 'hi'}, peer_id: fakePeer},
+    {
+      action: 'announce',
+      info_hash,
+      peer_id: fakePeer,
+      offer_id: 'z'.repeat(20),
+      offer: {type: 'offer', sdp: oversized},
+    },
     {action: 'scrape', info_hash, files: {}},
     {'failure reason': 'junk tracker says no', info_hash},
     {'warning message': 'junk', info_hash},
