@@ -252,6 +252,83 @@ const page = `<!doctype html><meta charset="utf-8"><script type="module">
   window.ready = true
 </script>`
 
+// The floor: what two isolated pages need on this machine, right now, to open a channel through
+// a relay with nothing of ours: a bare WebSocket fan-out relay (no signatures, no crypto), the
+// offer's connection made before the socket opens, candidates trickled. Whoever hears the other's
+// hello (or its reply) offers if its id sorts lower. A join's median over this floor's is what
+// our library, the relay's own checks and its client cost.
+const floorPage = `<script>
+window.floor = port => new Promise(resolve => {
+  const t0 = performance.now()
+  const id = Math.random().toString(36).slice(2)
+  const make = () => {
+    const made = new RTCPeerConnection({iceServers: []})
+    made.createDataChannel('floor', {negotiated: true, id: 0}).onopen = () => resolve(performance.now() - t0)
+    // Candidates from before the offer are in its SDP; later ones are trickled.
+    made.onicecandidate = event => event.candidate && pc === made && send({t: 'candidate', candidate: event.candidate.toJSON()})
+    return made
+  }
+  const ahead = make()
+  ahead.setLocalDescription()
+  let pc
+  const ws = new WebSocket('ws://127.0.0.1:' + port)
+  const send = message => ws.readyState === 1 && ws.send(JSON.stringify({from: id, ...message}))
+  ws.onopen = () => send({t: 'hello'})
+  ws.onmessage = async event => {
+    const m = JSON.parse(event.data)
+    if (m.from === id) return
+    if (m.t === 'hello') send({t: 'reply'})
+    if ((m.t === 'hello' || m.t === 'reply') && id < m.from && !pc) {
+      pc = ahead
+      await pc.setLocalDescription()
+      send({t: 'offer', sdp: pc.localDescription.sdp})
+    }
+    if (m.t === 'offer') {
+      ahead.close()
+      pc = make()
+      await pc.setRemoteDescription({type: 'offer', sdp: m.sdp})
+      await pc.setLocalDescription()
+      send({t: 'answer', sdp: pc.localDescription.sdp})
+    }
+    if (m.t === 'answer') await pc.setRemoteDescription({type: 'answer', sdp: m.sdp})
+    if (m.t === 'candidate') await pc?.addIceCandidate(m.candidate).catch(() => {})
+  }
+})
+window.ready = true
+</script>`
+
+const startFloorRelay = async () => {
+  const server = createServer((_, response) => response.writeHead(426).end())
+  const wss = new WebSocketServer({server})
+  wss.on('connection', socket =>
+    socket.on('message', data => {
+      for (const client of wss.clients) client.send(String(data))
+    }),
+  )
+  const port = await listen(server, 0)
+  return {port, stop: stopper({server, wss})}
+}
+
+/** Floor joins: fresh isolated pages each run, as the joins; ms until both channels are open. */
+const runFloor = async (browser, url) => {
+  const relay = await startFloorRelay()
+  const times = []
+  try {
+    for (let i = 0; i < joinRuns; i++) {
+      const pages = [await openIsolated(browser, `${url}floor`), await openIsolated(browser, `${url}floor`)]
+      const both = await Promise.race([
+        Promise.all(pages.map(({tab}) => tab.evaluate(port => window.floor(port), relay.port))),
+        new Promise(resolve => setTimeout(resolve, meetTimeoutMs)),
+      ])
+      if (both) times.push(Math.max(...both))
+      for (const {close} of pages) await close()
+    }
+  } finally {
+    await relay.stop()
+  }
+  return summarizeMs(times)
+}
+
 /** Serves the page and, per strategy, a bundle of the strategy plus the core's createJoinRoom. */
 const serveBundles = async () => {
   const bundles = {}
@@ -272,7 +349,7 @@ const serveBundles = async () => {
   const server = createServer((request, response) => {
     const script = bundles[new URL(request.url, 'http://x').pathname]
     response.writeHead(200, {'content-type': script ? 'text/javascript' : 'text/html'})
-    response.end(script ?? page)
+    response.end(script ?? (request.url === '/floor' ? floorPage : page))
   })
   await new Promise(done => server.listen(0, '127.0.0.1', done))
   return {url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close()}
@@ -433,6 +510,7 @@ export async function runJoinStagesBench() {
   const browser = await launch()
   const results = {}
   try {
+    results.floor = await runFloor(browser, site.url)
     for (const relay of relays) {
       const server = await relay.start()
       const url = `${site.url}?strategy=${relay.strategy}`
@@ -453,7 +531,8 @@ export async function runJoinStagesBench() {
 }
 
 export const print = results => {
-  const names = Object.keys(results)
+  const {floor} = results
+  const names = Object.keys(results).filter(name => name !== 'floor')
   console.log(
     `join stage breakdown: ms from joinRoom, median of ${joinRuns} runs, two isolated pages joining at once, ` +
       'iceServers [], relayRedundancy 1',
@@ -470,10 +549,15 @@ export const print = results => {
     const {joins, yardstickMs, load} = results[name].join
     if (!joins.length) continue
     const summary = summarizeMs(joins)
+    const overFloor = floor.medianMs ? `, join/floor ${(summary.medianMs / floor.medianMs).toFixed(2)}` : ''
     console.log(
-      `${formatJoins(name, summary, 12)}   yardstick ${yardstickMs} ms, join/yardstick ${(summary.medianMs / yardstickMs).toFixed(1)}, load ${load}`,
+      `${formatJoins(name, summary, 12)}   yardstick ${yardstickMs} ms, join/yardstick ${(summary.medianMs / yardstickMs).toFixed(1)}${overFloor}, load ${load}`,
     )
   }
+  console.log(
+    'floor: the same two isolated pages with nothing of ours (bare fan-out relay, no crypto, offer made ahead, trickled ICE), to channel open:',
+  )
+  console.log(formatJoins('floor', floor, 12))
   console.log(`rejoin: leave -> rejoin -> both sides see each other again, ${rejoinRounds} rounds, both id orders:`)
   for (const name of names) {
     const r = results[name].rejoin
