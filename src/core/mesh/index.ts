@@ -104,8 +104,8 @@ export const createMesh = (hooks: MeshHooks) => {
   /** Members that said goodbye on a direct link: the overlay's late news of them is ignored. */
   const departed = new Map<PeerId, number>()
   const queued = new Map<PeerId, number>()
-  const lastDial = new Map<PeerId, number>()
-  const dialTries = new Map<PeerId, number>()
+  /** The overlay's dials per member: when the last was and how many there were (bounded: 1024 members). */
+  const dials = new Map<PeerId, {at: number; tries: number}>()
   const early: [PeerId, OverlayMessage][] = []
   const counters = {dropped: 0, hopDrops: 0, relayedFrames: 0, failed: 0}
   const encoder = new TextEncoder()
@@ -247,18 +247,14 @@ export const createMesh = (hooks: MeshHooks) => {
   /** Opens a link the overlay chose: the seam first, else ask the member (through the overlay) to offer. */
   const dialOnce = (id: PeerId, ask: boolean, split = false) => {
     const now = Date.now()
-    if (stopped || directPeer(id) || now - (lastDial.get(id) ?? 0) < dialEveryMs) return
+    const last = dials.get(id)
+    if (stopped || directPeer(id) || now - (last?.at ?? 0) < dialEveryMs) return
     // Every other try to the same member goes through the public relay: signaling routed through
     // the overlay cannot cross a split (a relaying member left and the overlay fell in two), and
     // the link it would make is what heals the split.
-    const tries = (dialTries.get(id) ?? 0) + 1
-    lastDial.set(id, now)
-    dialTries.set(id, tries)
-    if (lastDial.size > 1024) {
-      const oldest = lastDial.keys().next().value!
-      lastDial.delete(oldest)
-      dialTries.delete(oldest)
-    }
+    const tries = (last?.tries ?? 0) + 1
+    dials.set(id, {at: now, tries})
+    if (dials.size > 1024) dials.delete(dials.keys().next().value!)
     const dialed = hooks.dial(id, split || tries % 2 === 0)
     hooks.debug?.(dialed ? 'mesh dial' : ask ? 'mesh dial asked' : 'mesh dial not possible', id)
     if (!dialed && ask) void node?.sendTo(id, new Uint8Array([DialTag]))
