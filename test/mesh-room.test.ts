@@ -207,6 +207,9 @@ describe('rooms past a full mesh', function () {
     // error says to; the log counts those.
     const sendTimes: string[] = []
     let resent = 0
+    // A rejected send may still have arrived (its last acks lost with the route): sent again,
+    // the member may get it twice, as an app that sends again must expect.
+    const resentTo = new Set<string>()
     for (const [m, o] of ring) {
       sending.set(m.id, [])
       const began = performance.now()
@@ -221,6 +224,7 @@ describe('rooms past a full mesh', function () {
       // the bulk on a loaded machine); it comes back with its next heartbeat, so send again once.
       if (error?.code === 'no-route' || error?.code === 'peer-left') {
         resent++
+        resentTo.add(o.id)
         if (error.code === 'peer-left') await until(() => info(m, o.id) !== undefined, 'the target back', 30_000)
         error = await once()
       }
@@ -231,11 +235,12 @@ describe('rooms past a full mesh', function () {
     const ringMs = performance.now() - ringStart
     for (const [m, o] of ring) {
       const arrived = got.get(o.id)!
+      const copies = resentTo.has(o.id) && arrived.length === 2 ? 2 : 1
       expect(
         arrived.map(a => a.from),
-        `${o.id} got one 5 MB payload, from ${m.id}`,
-      ).to.deep.equal([m.id])
-      expect(new Uint8Array(arrived[0]!.data)).to.deep.equal(payload(m))
+        `${o.id} got one 5 MB payload (two if sent again), from ${m.id}`,
+      ).to.deep.equal(Array(copies).fill(m.id))
+      for (const {data} of arrived) expect(new Uint8Array(data)).to.deep.equal(payload(m))
       expect(sending.get(m.id)!.at(-1)).to.equal(1)
       expect(receiving.get(o.id)!.at(-1)).to.equal(1)
       expect(receiving.get(o.id)!.length).to.be.greaterThan(10)
