@@ -40,13 +40,22 @@ process.on('message', async message => {
     // A 'no-route' rejection (a route broke while links were still being pruned) says to send
     // again; 'peer-left' for a member that stayed came once in a clean-clone CI run (cause not
     // found yet: see the closing note). Each such note is sent again once; the report counts them.
+    // A member the overlay took for gone is known again with its next heartbeat: wait for it
+    // (up to 30 s) before the one resend, or the resend fails the same way at once.
     let resent = 0
     const once = id => note(`${selfId}>${id}`, id)
+    const back = async id => {
+      for (let waited = 0; !room.getPeers()[id] && waited < 30_000; waited += 100)
+        await new Promise(r => setTimeout(r, 100))
+    }
     const results = await Promise.allSettled(
       message.to.map(id =>
-        once(id).catch(error =>
-          ['no-route', 'peer-left'].includes(error?.code) ? (resent++, once(id)) : Promise.reject(error),
-        ),
+        once(id).catch(async error => {
+          if (!['no-route', 'peer-left'].includes(error?.code)) throw error
+          resent++
+          if (error.code === 'peer-left') await back(id)
+          return once(id)
+        }),
       ),
     )
     report({kind: 'noted', resent, failed: results.filter(r => r.status === 'rejected').map(r => r.reason?.code)})
