@@ -7,7 +7,6 @@
 import {getEventHash, type Event} from 'nostr-tools/pure'
 import {createJoinRoom, selfId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
-import {maxEnvelopeLength} from '../core/signaling.js'
 import {createNostrSigner, warmNostrSigner} from './nostr-sign.js'
 import {defineRelayStrategy} from './shared/builder.js'
 import {sendQueueLimit} from './shared/send-queue.js'
@@ -17,10 +16,8 @@ import {
   validateRelayConfig,
   webSocketTransport,
   type RelayConfig,
+  maxRelayMessageChars,
 } from './shared/relay-manager.js'
-
-/** A relay message longer than this is skipped unparsed (see onMessage). */
-const maxMessageChars = 2 * maxEnvelopeLength + 8192
 
 export type NostrRoomConfig = RelayConfig
 
@@ -115,7 +112,7 @@ export const strategy = defineRelayStrategy<NostrRoomConfig>({
     const onMessage = (url: string) => (data: unknown) => {
       // Longer than any envelope the core would take (escaped inside JSON, plus the relay's own
       // fields): not parsed, so a flood of huge junk costs no JSON.parse and builds no objects.
-      if (typeof data !== 'string' || room.closed || data.length > maxMessageChars) return
+      if (typeof data !== 'string' || room.closed || data.length > maxRelayMessageChars) return
       let message: unknown
       try {
         message = JSON.parse(data)

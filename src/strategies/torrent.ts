@@ -15,7 +15,6 @@
  */
 import {createJoinRoom, selfId, type PeerId} from '../core/index.js'
 import {randomId} from '../core/ids.js'
-import {maxEnvelopeLength} from '../core/signaling.js'
 import {defineRelayStrategy} from './shared/builder.js'
 import {
   createRelayManager,
@@ -23,10 +22,8 @@ import {
   validateRelayConfig,
   webSocketTransport,
   type RelayConfig,
+  maxRelayMessageChars,
 } from './shared/relay-manager.js'
-
-/** A tracker message longer than this is skipped unparsed (see onMessage). */
-const maxMessageChars = 2 * maxEnvelopeLength + 8192
 
 export type TorrentRoomConfig = RelayConfig
 
@@ -134,7 +131,7 @@ export const strategy = defineRelayStrategy<TorrentRoomConfig>({
     const onMessage = (url: string) => (data: unknown) => {
       // Longer than any envelope the core would take (escaped inside JSON, plus the tracker's own
       // fields): not parsed, so a flood of huge junk costs no JSON.parse and builds no objects.
-      if (typeof data !== 'string' || room.closed || data.length > maxMessageChars) return
+      if (typeof data !== 'string' || room.closed || data.length > maxRelayMessageChars) return
       let message: TrackerMessage
       try {
         message = JSON.parse(data)

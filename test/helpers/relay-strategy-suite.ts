@@ -6,8 +6,8 @@
  */
 import {expect} from '@open-wc/testing'
 import {roomTopicOf, topicOf} from '../../src/core/index.js'
-import {maxEnvelopeLength} from '../../src/core/signaling.js'
 import {reconnectMinMs} from '../../src/strategies/shared/backoff.js'
+import {maxRelayMessageChars} from '../../src/strategies/shared/relay-manager.js'
 import {openPeers, testConfig, uniqueRoom, until, type TestPeer} from './peers.js'
 import {privateServer, servers} from './servers.js'
 
@@ -225,9 +225,7 @@ export const relayStrategySuite = ({entry, server, downUrl}: RelayStrategyUnderT
       await connected(peers, 'two peers to connect despite the junk relay')
       await exchange(peers, 'despite-junk')
       expect(thrown, 'no uncaught errors in the peer pages').to.deep.equal([])
-      expect(longestParsed, 'the 1 MiB junk message was skipped before JSON.parse').to.be.below(
-        2 * maxEnvelopeLength + 8192,
-      )
+      expect(longestParsed, 'the 1 MiB junk message was skipped before JSON.parse').to.be.below(maxRelayMessageChars)
       for (const peer of peers) {
         expect(Object.keys(peer.room.getPeers()), 'still connected').to.have.length(1)
         // Only what the junk relay says about itself (it refuses events) may reach onError.

@@ -12,6 +12,7 @@
 import type {BaseRoomConfig} from '../../core/index.js'
 import {errorMessage, invalidConfig, P2PError} from '../../core/errors.js'
 import type {RelayState} from '../../core/strategy.js'
+import {maxEnvelopeLength} from '../../core/signaling.js'
 import {createBackoff} from './backoff.js'
 
 export {reconnectMaxMs, reconnectMinMs} from './backoff.js'
@@ -76,6 +77,13 @@ export type RelayLease<Socket, Outgoing = string> = {
 }
 
 /** A connection that has not opened by then is abandoned and retried (a relay that never answers). */
+/**
+ * A relay or tracker message longer than this is skipped unparsed: longer than any envelope
+ * the core takes (escaped inside JSON, plus the relay's own fields), so a flood of huge junk
+ * costs no JSON.parse and builds no objects.
+ */
+export const maxRelayMessageChars = 2 * maxEnvelopeLength + 8192
+
 export const connectTimeoutMs = 10_000
 /**
  * How long `warm` holds its leases at most: the room's own leases (taken once its identity
