@@ -101,6 +101,13 @@ const join = (chunks: Uint8Array[], total: number) => {
 
 /** Chunks per progress ack: 16 × 64 KiB = one ack per MiB received. */
 export const ackEvery = 16
+/**
+ * Messages up to this size (header and payload) skip ahead of the bulk in a peer's outbox:
+ * chat lines, requests, and the overlay's heartbeats, acks and credits, which must not wait
+ * behind relayed megabytes (a heartbeat late past the expiry is a member taken for gone).
+ * A relayed data frame (16 KiB, base64 in JSON) is larger, so it stays in the bulk lane.
+ */
+export const smallMessageBytes = 16 * 1024
 /** Bulk messages whose done-acks one Acks frame carries (at most maxBatchedAcks). */
 export const lazyAckBatch = maxBatchedAcks
 /** The longest a bulk message's done-ack waits for others to share its frame. */
@@ -305,7 +312,7 @@ export const createTransfers = (maxMessageSize: number, events: TransferEvents) 
           again,
           via: peer,
         })
-        peer.outbox.add(frames)
+        peer.outbox.add(frames, header.byteLength + body.byteLength <= smallMessageBytes)
       })
     },
 

@@ -43,6 +43,7 @@ process.on('message', async message => {
     // A member the overlay took for gone is known again with its next heartbeat: wait for it
     // (up to 30 s) before the one resend, or the resend fails the same way at once.
     let resent = 0
+    const reasons = []
     const once = id => note(`${selfId}>${id}`, id)
     const back = async id => {
       for (let waited = 0; !room.getPeers()[id] && waited < 30_000; waited += 100)
@@ -53,12 +54,18 @@ process.on('message', async message => {
         once(id).catch(async error => {
           if (!['no-route', 'peer-left'].includes(error?.code)) throw error
           resent++
+          reasons.push(error.message)
           if (error.code === 'peer-left') await back(id)
           return once(id)
         }),
       ),
     )
-    report({kind: 'noted', resent, failed: results.filter(r => r.status === 'rejected').map(r => r.reason?.code)})
+    report({
+      kind: 'noted',
+      resent,
+      reasons,
+      failed: results.filter(r => r.status === 'rejected').map(r => `${r.reason?.code}: ${r.reason?.message}`),
+    })
   }
   if (message.type === 'all') await all('to everyone')
   if (message.type === 'ping') {

@@ -119,6 +119,20 @@ describe('outbox pacing', () => {
     assert.deepEqual(labels(channel), ['A0', 'B0', 'C0', 'A1', 'C1', 'A2'])
   })
 
+  test('small messages go ahead of the bulk queued, in the order they came', async () => {
+    const channel = new FakeChannel()
+    const outbox = createOutbox(channel, () => {})
+    channel.bufferedAmount = highWaterMark + 1 // busy: everything queues
+    outbox.add(frames('A', 3, 10))
+    outbox.add(frames('B', 3, 10))
+    outbox.add(frames('x', 1, 10), true)
+    outbox.add(frames('y', 1, 10), true)
+    channel.drain()
+    await settle()
+    assert.deepEqual(labels(channel), ['x0', 'y0', 'A0', 'B0', 'A1', 'B1', 'A2', 'B2'])
+    outbox.remove(frames('z', 1, 10)) // not queued: nothing happens
+  })
+
   test('a message added while another is waiting joins the rotation', async () => {
     const channel = new FakeChannel()
     const outbox = createOutbox(channel, () => {})

@@ -96,6 +96,8 @@ export const createStreamSender = (
   let closed = false
   const kept: Kept[] = []
   const queue: Iterator<Uint8Array>[] = []
+  /** One-frame messages, sent before the next bulk frame (../outbox.ts does the same). */
+  const smalls: Iterator<Uint8Array>[] = []
   let resent = 0
 
   const base = () => kept[0]?.seq ?? next
@@ -110,12 +112,14 @@ export const createStreamSender = (
   }
 
   const pump = () => {
-    while (!closed && queue.length && inFlight < window) {
-      const frames = queue.shift()!
+    while (!closed && (smalls.length || queue.length) && inFlight < window) {
+      const small = smalls.length > 0
+      const frames = small ? smalls.shift()! : queue.shift()!
       const item = frames.next()
       if (item.done) continue
       put(item.value, true)
-      queue.push(frames)
+      if (small) smalls.unshift(frames)
+      else queue.push(frames)
     }
   }
 
@@ -124,12 +128,15 @@ export const createStreamSender = (
     send: (frame: Uint8Array) => void (closed || put(frame, false)),
     /** The outbox shape transfers.ts writes chunk frames to. */
     outbox: {
-      add: (frames: Iterator<Uint8Array>) => void (queue.push(frames), pump()),
+      /** `small`: ahead of the bulk, as in ../outbox.ts. */
+      add: (frames: Iterator<Uint8Array>, small = false) => void ((small ? smalls : queue).push(frames), pump()),
       remove: (frames: Iterator<Uint8Array>) => {
-        const at = queue.indexOf(frames)
-        if (at >= 0) queue.splice(at, 1)
+        for (const list of [smalls, queue]) {
+          const at = list.indexOf(frames)
+          if (at >= 0) list.splice(at, 1)
+        }
       },
-      clear: () => void (queue.length = 0),
+      clear: () => void ((queue.length = 0), (smalls.length = 0)),
     },
     /** The receiver holds everything below `upTo` (of this sender's epoch, when it says one). */
     credit: (upTo: number, of?: number) => {
@@ -149,6 +156,7 @@ export const createStreamSender = (
         kept.length = 0
         inFlight = 0
         queue.length = 0
+        smalls.length = 0
         lastProgress = now()
         events.failed(`no credit from the receiver for ${failAfterMs} ms`)
         return
@@ -163,6 +171,7 @@ export const createStreamSender = (
       closed = true
       kept.length = 0
       queue.length = 0
+      smalls.length = 0
     },
     get pending() {
       return kept.length
