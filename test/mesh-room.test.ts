@@ -229,7 +229,8 @@ describe('rooms past a full mesh', function () {
         error = await once()
       }
       sendTimes.push(`${((performance.now() - began) / 1000).toFixed(1)}${error ? ` (${error.code})` : ''}`)
-      if (error) console.log(`mesh: 5 MB ring send failed (${error.message}); sends so far (s): ${sendTimes.join(', ')}`)
+      if (error)
+        console.log(`mesh: 5 MB ring send failed (${error.message}); sends so far (s): ${sendTimes.join(', ')}`)
       if (error) throw error
     }
     const ringMs = performance.now() - ringStart

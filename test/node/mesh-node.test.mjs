@@ -58,7 +58,8 @@ test(`${count} Node members capped at ${cap} connections: everyone joins, notes,
       peers.map(p => ask(p, {type: 'note', to: ids.filter(id => id !== p.id())}, 'noted')),
     )
     // Why a note had to be sent again, where one had to (the log of a failing CI run says it).
-    for (const reason of noted.flatMap(n => n.reasons)) console.log(`# mesh-node: a note was sent again after: ${reason}`)
+    for (const reason of noted.flatMap(n => n.reasons))
+      console.log(`# mesh-node: a note was sent again after: ${reason}`)
     for (const n of noted) assert.deepEqual(n.failed, [])
     for (const p of peers) {
       const got = p.reports.filter(r => r.kind === 'note')
