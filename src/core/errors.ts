@@ -6,7 +6,7 @@
 export type P2PErrorCode =
   | 'invalid-config' // a config field or argument is missing or has the wrong type
   | 'missing-dependency' // a strategy's SDK is not installed (the message names the package)
-  | 'no-webrtc' // no RTCPeerConnection in this runtime
+  | 'no-webrtc' // no RTCPeerConnection in this runtime, or the browser refused to make another
   | 'action-id' // an action id the wire cannot carry
   | 'peer-left' // the peer left, or its channel closed, before the operation finished
   | 'unknown-peer' // a target that is not in the room

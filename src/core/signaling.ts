@@ -389,7 +389,20 @@ export const startSignaling = (options: SignalingOptions) => {
     const now = Date.now()
     const own = known.get(peerId)
     ;(own ?? started).push(now)
-    const peer = options.createPeer(peerId, prepared)
+    let peer: Peer
+    try {
+      peer = options.createPeer(peerId, prepared)
+    } catch (error) {
+      // Browsers refuse new RTCPeerConnections past a limit (Chromium: 500 alive in a process,
+      // closed ones counted until garbage collected). Said, not swallowed; the next announce retries.
+      prepared?.connection.close()
+      joinError(
+        peerId,
+        `could not make a peer connection for peer ${peerId} (${errorMessage(error)}): the browser limits how many a page holds, closed ones included until they are garbage collected; trying again on its next announce`,
+        'no-webrtc',
+      )
+      throw error
+    }
     // A handshake that has not opened its channel in time is dropped; the next announce retries it.
     peer.expireUnlessOpen(options.connectTimeoutMs)
     const entry: Link = {peer, answered: false, ...fields, counted: own ? now : undefined}
