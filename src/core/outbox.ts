@@ -1,12 +1,12 @@
 import {releaseFrame} from './frame.js'
+import {createFrameQueue} from './frame-queue.js'
 
 /**
  * Sends the chunk frames of many messages over one data channel, interleaved frame by frame
  * so concurrent messages all progress, and paced by the channel's own buffer: it writes
  * while `bufferedAmount` is under the high-water mark and otherwise waits for
  * `bufferedamountlow`. No timers. Each peer has its own outbox, so a slow peer only
- * slows itself. Small messages (a chat line, an overlay heartbeat or credit) go first, in
- * the order they came: round robin would make each wait a frame of every bulk message.
+ * slows itself. Small messages go first (./frame-queue.ts).
  */
 
 /** Above this many buffered bytes we stop writing; 1 MiB kept Chromium's SCTP stack busiest in our runs. */
@@ -35,8 +35,7 @@ const drained = (channel: RTCDataChannel) =>
   })
 
 export const createOutbox = (channel: RTCDataChannel, onSent: () => void): Outbox => {
-  const queue: Iterator<Uint8Array>[] = []
-  const smalls: Iterator<Uint8Array>[] = []
+  const queue = createFrameQueue()
   let pumping = false
   channel.bufferedAmountLowThreshold = lowWaterMark
 
@@ -44,21 +43,17 @@ export const createOutbox = (channel: RTCDataChannel, onSent: () => void): Outbo
     if (pumping) return
     pumping = true
     try {
-      while ((smalls.length || queue.length) && channel.readyState === 'open') {
+      while (queue.size && channel.readyState === 'open') {
         if (channel.bufferedAmount > highWaterMark) {
           await drained(channel)
           continue
         }
-        const small = smalls.length > 0
-        const frames = small ? smalls.shift()! : queue.shift()!
-        const next = frames.next()
-        if (next.done) continue
-        channel.send(next.value as Uint8Array<ArrayBuffer>)
+        const frame = queue.next()
+        if (!frame) break
+        channel.send(frame as Uint8Array<ArrayBuffer>)
         // send() copied it: a pooled frame buffer can take the next frame (frame.ts).
-        releaseFrame(next.value)
+        releaseFrame(frame)
         onSent()
-        if (small) smalls.unshift(frames)
-        else queue.push(frames)
       }
     } catch {
       // send() throws only when the channel is closing; the peer's close handler fails the messages.
@@ -68,19 +63,11 @@ export const createOutbox = (channel: RTCDataChannel, onSent: () => void): Outbo
   }
 
   return {
-    add: (frames, small = false) => {
-      ;(small ? smalls : queue).push(frames)
+    add: (frames, small) => {
+      queue.add(frames, small)
       void pump()
     },
-    remove: frames => {
-      for (const list of [smalls, queue]) {
-        const index = list.indexOf(frames)
-        if (index >= 0) list.splice(index, 1)
-      }
-    },
-    clear: () => {
-      queue.length = 0
-      smalls.length = 0
-    },
+    remove: queue.remove,
+    clear: queue.clear,
   }
 }

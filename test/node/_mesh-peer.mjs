@@ -42,7 +42,7 @@ process.on('message', async message => {
     // found yet: see the closing note). Each such note is sent again once; the report counts them.
     // A member the overlay took for gone is known again with its next heartbeat: wait for it
     // (up to 30 s) before the one resend, or the resend fails the same way at once.
-    let resent = 0
+    /** Why each note sent again was rejected the first time (their count is the report's `resent`). */
     const reasons = []
     const once = id => note(`${selfId}>${id}`, id)
     const back = async id => {
@@ -53,7 +53,6 @@ process.on('message', async message => {
       message.to.map(id =>
         once(id).catch(async error => {
           if (!['no-route', 'peer-left'].includes(error?.code)) throw error
-          resent++
           reasons.push(error.message)
           if (error.code === 'peer-left') await back(id)
           return once(id)
@@ -62,7 +61,7 @@ process.on('message', async message => {
     )
     report({
       kind: 'noted',
-      resent,
+      resent: reasons.length,
       reasons,
       failed: results.filter(r => r.status === 'rejected').map(r => `${r.reason?.code}: ${r.reason?.message}`),
     })

@@ -27,6 +27,8 @@
  * a sender ignores credits for another epoch.
  */
 
+import {createFrameQueue} from '../frame-queue.js'
+
 export type StreamOptions = {
   /** Data frames in flight, at most: with 16 KiB frames, 64 is 1 MiB. */
   window?: number
@@ -95,9 +97,7 @@ export const createStreamSender = (
   let lastProgress = now()
   let closed = false
   const kept: Kept[] = []
-  const queue: Iterator<Uint8Array>[] = []
-  /** One-frame messages, sent before the next bulk frame (../outbox.ts does the same). */
-  const smalls: Iterator<Uint8Array>[] = []
+  const queue = createFrameQueue()
   let resent = 0
 
   const base = () => kept[0]?.seq ?? next
@@ -112,14 +112,10 @@ export const createStreamSender = (
   }
 
   const pump = () => {
-    while (!closed && (smalls.length || queue.length) && inFlight < window) {
-      const small = smalls.length > 0
-      const frames = small ? smalls.shift()! : queue.shift()!
-      const item = frames.next()
-      if (item.done) continue
-      put(item.value, true)
-      if (small) smalls.unshift(frames)
-      else queue.push(frames)
+    while (!closed && queue.size && inFlight < window) {
+      const frame = queue.next()
+      if (!frame) break
+      put(frame, true)
     }
   }
 
@@ -128,15 +124,10 @@ export const createStreamSender = (
     send: (frame: Uint8Array) => void (closed || put(frame, false)),
     /** The outbox shape transfers.ts writes chunk frames to. */
     outbox: {
-      /** `small`: ahead of the bulk, as in ../outbox.ts. */
-      add: (frames: Iterator<Uint8Array>, small = false) => void ((small ? smalls : queue).push(frames), pump()),
-      remove: (frames: Iterator<Uint8Array>) => {
-        for (const list of [smalls, queue]) {
-          const at = list.indexOf(frames)
-          if (at >= 0) list.splice(at, 1)
-        }
-      },
-      clear: () => void ((queue.length = 0), (smalls.length = 0)),
+      /** `small`: ahead of the bulk (../frame-queue.ts). */
+      add: (frames: Iterator<Uint8Array>, small?: boolean) => void (queue.add(frames, small), pump()),
+      remove: queue.remove,
+      clear: queue.clear,
     },
     /** The receiver holds everything below `upTo` (of this sender's epoch, when it says one). */
     credit: (upTo: number, of?: number) => {
@@ -155,8 +146,7 @@ export const createStreamSender = (
       if (idle > failAfterMs) {
         kept.length = 0
         inFlight = 0
-        queue.length = 0
-        smalls.length = 0
+        queue.clear()
         lastProgress = now()
         events.failed(`no credit from the receiver for ${failAfterMs} ms`)
         return
@@ -170,8 +160,7 @@ export const createStreamSender = (
     close: () => {
       closed = true
       kept.length = 0
-      queue.length = 0
-      smalls.length = 0
+      queue.clear()
     },
     get pending() {
       return kept.length
