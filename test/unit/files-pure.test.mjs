@@ -2,41 +2,61 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
-import {Sha256} from '../../dist/lib/core/files/sha256.js'
+import {execFileSync} from 'node:child_process'
+import {Sha256 as WasmSha256, makeSha256} from '../../dist/lib/core/files/sha256.js'
 import {chunkSizeFor, safeFileName} from '../../dist/lib/core/files/index.js'
 
 const node = bytes => createHash('sha256').update(bytes).digest('hex')
 
-test('Sha256 equals node:crypto for every length around the block and padding edges', () => {
-  for (let n = 0; n < 300; n++) {
-    const bytes = randomBytes(n)
-    assert.equal(new Sha256().update(bytes).hex(), node(bytes), `length ${n}`)
-  }
-  assert.equal(
-    new Sha256().update(new TextEncoder().encode('abc')).hex(),
-    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-  )
-})
+// The WebAssembly compression function, and the JavaScript one that runs where it cannot.
+for (const [engine, Sha256] of [
+  ['wasm', WasmSha256],
+  ['js', makeSha256()],
+]) {
+  test(`${engine}: Sha256 equals node:crypto for every length around the block and padding edges`, () => {
+    for (let n = 0; n < 300; n++) {
+      const bytes = randomBytes(n)
+      assert.equal(new Sha256().update(bytes).hex(), node(bytes), `length ${n}`)
+    }
+    assert.equal(
+      new Sha256().update(new TextEncoder().encode('abc')).hex(),
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    )
+  })
 
-test('Sha256 fed in uneven pieces equals one update, for a few MiB', () => {
-  const bytes = randomBytes(3 * 1024 * 1024 + 17)
-  const hash = new Sha256()
-  for (let at = 0; at < bytes.length; ) {
-    const take = 1 + ((at * 7919) % 70_001)
-    hash.update(bytes.subarray(at, at + take))
-    at += take
-  }
-  assert.equal(hash.hex(), node(bytes))
-})
+  test(`${engine}: Sha256 fed in uneven pieces equals one update, for a few MiB`, () => {
+    const bytes = randomBytes(3 * 1024 * 1024 + 17)
+    const hash = new Sha256()
+    for (let at = 0; at < bytes.length; ) {
+      const take = 1 + ((at * 7919) % 70_001)
+      hash.update(bytes.subarray(at, at + take))
+      at += take
+    }
+    assert.equal(hash.hex(), node(bytes))
+  })
 
-test('Sha256 resumes from a saved state (what a reload keeps)', () => {
-  const bytes = randomBytes(100_000)
-  const first = new Sha256().update(bytes.subarray(0, 40_003))
-  const state = JSON.parse(JSON.stringify(first.state()))
-  assert.equal(state.length % 64, 0)
-  const resumed = Sha256.fromState(state).update(bytes.subarray(state.length))
-  assert.equal(resumed.hex(), node(bytes))
-  assert.throws(() => Sha256.fromState({h: [1, 2], length: 0}), RangeError)
+  test(`${engine}: Sha256 resumes from a saved state (what a reload keeps)`, () => {
+    const bytes = randomBytes(100_000)
+    const first = new Sha256().update(bytes.subarray(0, 40_003))
+    const state = JSON.parse(JSON.stringify(first.state()))
+    assert.equal(state.length % 64, 0)
+    const resumed = Sha256.fromState(state).update(bytes.subarray(state.length))
+    assert.equal(resumed.hex(), node(bytes))
+    assert.throws(() => Sha256.fromState({h: [1, 2], length: 0}), RangeError)
+  })
+
+  test(`${engine}: two hashes fed by turns do not mix their states`, () => {
+    const [x, y] = [randomBytes(200_000), randomBytes(150_001)]
+    const [hx, hy] = [new Sha256(), new Sha256()]
+    for (let at = 0; at < 200_000; at += 50_000) hx.update(x.subarray(at, at + 50_000)), hy.update(y.subarray(at, at + 50_000))
+    assert.deepEqual([hx.hex(), hy.hex()], [node(x), node(y)])
+  })
+}
+
+test('the WebAssembly one runs here, and sha256-wasm.ts is sha256.wat compiled', () => {
+  assert.equal(WasmSha256.engine, 'wasm')
+  assert.equal(makeSha256().engine, 'js')
+  execFileSync(process.execPath, [new URL('../../scripts/sha256-wasm.mjs', import.meta.url).pathname, '--check'])
 })
 
 test('chunks are at most 1 % of a file and at most 63 KiB (one 64 KiB frame with its headers)', () => {

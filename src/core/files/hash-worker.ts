@@ -17,6 +17,7 @@
  * already holds). Requests are handled strictly in order, so the whole hash follows the
  * order of the calls.
  */
+import {sha256Wasm} from './sha256-wasm.js'
 import {type Sha256State, makeSha256} from './sha256.js'
 
 /** A block back from the hasher: its bytes, each chunk's hash, and the whole hash's state after it. */
@@ -126,7 +127,7 @@ const startWorker = (): Worker | undefined => {
   try {
     if (typeof Worker !== 'function' || typeof URL.createObjectURL !== 'function') return undefined
     workerUrl ??= URL.createObjectURL(
-      new Blob([`(${hashWorkerMain.toString()})((${makeSha256.toString()})(), ${hashStep.toString()})`], {
+      new Blob([`(${hashWorkerMain.toString()})((${makeSha256.toString()})(${JSON.stringify(sha256Wasm)}), ${hashStep.toString()})`], {
         type: 'text/javascript',
       }),
     )
@@ -139,7 +140,7 @@ const startWorker = (): Worker | undefined => {
 
 /** The same work on the main thread, where no Worker starts. */
 const inThread = (state?: Sha256State): WholeHash => {
-  const Sha256 = makeSha256()
+  const Sha256 = makeSha256(sha256Wasm)
   const hash = state ? Sha256.fromState(state) : new Sha256()
   let queue: Promise<unknown> = Promise.resolve()
   const run = <T>(data: Exclude<Request, {t: 'init'} | {t: 'batch'}>) => {
