@@ -415,8 +415,18 @@ export const startSignaling = (options: SignalingOptions) => {
   }
 
   /** Messages from one peer are handled in order, each after the previous one's decisions. */
+  /**
+   * Runs a peer's signals one at a time, in order. A step waits for the one before it at most
+   * `connectTimeoutMs` (a handshake's own deadline): a WebRTC call on a connection closed
+   * meanwhile may never settle in Chromium, and must not make us deaf to that peer for good.
+   */
   const enqueue = (peerId: PeerId, task: () => Promise<void> | void) => {
-    const next = (chains.get(peerId) ?? Promise.resolve()).then(task).catch(() => {})
+    const bounded = () => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const deadline = new Promise<void>(resolve => (timer = setTimeout(resolve, options.connectTimeoutMs)))
+      return Promise.race([Promise.resolve().then(task), deadline]).finally(() => clearTimeout(timer))
+    }
+    const next = (chains.get(peerId) ?? Promise.resolve()).then(bounded).catch(() => {})
     chains.set(peerId, next)
     void next.then(() => chains.get(peerId) === next && chains.delete(peerId))
   }
