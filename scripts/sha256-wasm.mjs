@@ -17,7 +17,8 @@ export const sha256Wasm =
   '${Buffer.from(buffer).toString('base64')}'
 `
 if (process.argv.includes('--check')) {
-  if ((await readFile(target, 'utf8')) !== text) throw new Error('sha256-wasm.ts is not sha256.wat compiled: run node scripts/sha256-wasm.mjs')
+  if ((await readFile(target, 'utf8')) !== text)
+    throw new Error('sha256-wasm.ts is not sha256.wat compiled: run node scripts/sha256-wasm.mjs')
 } else {
   await writeFile(target, text)
   console.log(`sha256-wasm.ts: ${buffer.length} bytes of WebAssembly`)

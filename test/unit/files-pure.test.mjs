@@ -48,7 +48,8 @@ for (const [engine, Sha256] of [
   test(`${engine}: two hashes fed by turns do not mix their states`, () => {
     const [x, y] = [randomBytes(200_000), randomBytes(150_001)]
     const [hx, hy] = [new Sha256(), new Sha256()]
-    for (let at = 0; at < 200_000; at += 50_000) hx.update(x.subarray(at, at + 50_000)), hy.update(y.subarray(at, at + 50_000))
+    for (let at = 0; at < 200_000; at += 50_000)
+      hx.update(x.subarray(at, at + 50_000)), hy.update(y.subarray(at, at + 50_000))
     assert.deepEqual([hx.hex(), hy.hex()], [node(x), node(y)])
   })
 }

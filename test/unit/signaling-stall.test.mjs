@@ -14,7 +14,7 @@ const until = async (check, what, ms) => {
   }
 }
 
-test("a peer connection whose setRemoteDescription never settles delays that peer by connectTimeoutMs, not for good", async () => {
+test('a peer connection whose setRemoteDescription never settles delays that peer by connectTimeoutMs, not for good', async () => {
   const bus = createMemoryDriver()
   let stalled = 0
   // A's first connection never settles its setRemoteDescription: its handshake hangs there.

@@ -127,9 +127,14 @@ const startWorker = (): Worker | undefined => {
   try {
     if (typeof Worker !== 'function' || typeof URL.createObjectURL !== 'function') return undefined
     workerUrl ??= URL.createObjectURL(
-      new Blob([`(${hashWorkerMain.toString()})((${makeSha256.toString()})(${JSON.stringify(sha256Wasm)}), ${hashStep.toString()})`], {
-        type: 'text/javascript',
-      }),
+      new Blob(
+        [
+          `(${hashWorkerMain.toString()})((${makeSha256.toString()})(${JSON.stringify(sha256Wasm)}), ${hashStep.toString()})`,
+        ],
+        {
+          type: 'text/javascript',
+        },
+      ),
     )
     return new Worker(workerUrl)
   } catch {

@@ -39,7 +39,11 @@ export function makeSha256(wasm?: string) {
       const memory = exports.memory as WebAssembly.Memory
       const words = new Int32Array(memory.buffer)
       words.set(K, 80) // K at byte 320
-      return {blocks: exports.blocks as (at: number, count: number) => void, words, bytes: new Uint8Array(memory.buffer)}
+      return {
+        blocks: exports.blocks as (at: number, count: number) => void,
+        words,
+        bytes: new Uint8Array(memory.buffer),
+      }
     } catch {
       return undefined
     }
