@@ -67,6 +67,8 @@ describe('files: swarm download from members part-way through it', () => {
     expect(verifiedBytes(atB)).to.be.below(size)
     await until(() => covered(size, atB, atC), 'b and c to hold every chunk between them')
     expect(verifiedBytes(atC)).to.be.below(size)
+    // b may have finished meanwhile (the wait above has no bound on its speed): then its seed is done, not dropped.
+    const bDoneFirst = verifiedBytes(atB) === size
     a.peer.close() // the only whole source leaves
 
     const [fileB, fileC] = await Promise.all([atB.file(), atC.file()])
@@ -74,7 +76,8 @@ describe('files: swarm download from members part-way through it', () => {
     expect(await hashOf(fileC)).to.equal(expected)
     const fromB = Object.fromEntries(atB.sources().map(s => [s.peerId, s]))
     const fromC = Object.fromEntries(atC.sources().map(s => [s.peerId, s]))
-    expect(fromB[a.id]).to.deep.include({state: 'dropped', code: 'peer-left'})
+    if (bDoneFirst) expect(fromB[a.id]).to.deep.include({state: 'done'})
+    else expect(fromB[a.id]).to.deep.include({state: 'dropped', code: 'peer-left'})
     expect(fromC[a.id]).to.deep.include({state: 'dropped', code: 'peer-left'})
     // c was filled in by b: every byte came from the seed or b, once. (b may have finished before
     // the seed left, or taken some chunks from c: either way from the seed and c only.)
