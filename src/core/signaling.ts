@@ -414,11 +414,11 @@ export const startSignaling = (options: SignalingOptions) => {
     return entry
   }
 
-  /** Messages from one peer are handled in order, each after the previous one's decisions. */
   /**
-   * Runs a peer's signals one at a time, in order. A step waits for the one before it at most
-   * `connectTimeoutMs` (a handshake's own deadline): a WebRTC call on a connection closed
-   * meanwhile may never settle in Chromium, and must not make us deaf to that peer for good.
+   * Runs a peer's signals one at a time, in order, each after the previous one's decisions.
+   * A step waits for the one before it at most `connectTimeoutMs` (a handshake's own
+   * deadline): a WebRTC call on a connection closed meanwhile may never settle in Chromium,
+   * and must not make us deaf to that peer for good.
    */
   const enqueue = (peerId: PeerId, task: () => Promise<void> | void) => {
     const bounded = () => {

@@ -18,7 +18,7 @@
  * order of the calls.
  */
 import {sha256Wasm} from './sha256-wasm.js'
-import {type Sha256State, makeSha256} from './sha256.js'
+import {Sha256, type Sha256State, makeSha256} from './sha256.js'
 
 /** A block back from the hasher: its bytes, each chunk's hash, and the whole hash's state after it. */
 export type Checked = {bytes: Uint8Array; hashes: string[]; state: Sha256State}
@@ -145,7 +145,7 @@ const startWorker = (): Worker | undefined => {
 
 /** The same work on the main thread, where no Worker starts. */
 const inThread = (state?: Sha256State): WholeHash => {
-  const Sha256 = makeSha256(sha256Wasm)
+  // The module's class: its WebAssembly is compiled once, and serves every hash in turn.
   const hash = state ? Sha256.fromState(state) : new Sha256()
   let queue: Promise<unknown> = Promise.resolve()
   const run = <T>(data: Exclude<Request, {t: 'init'} | {t: 'batch'}>) => {
